@@ -1,0 +1,287 @@
+"""The ledger's storage in SQL: SQLAlchemy Core statements on one connection and transaction.
+
+Writes go in three executemany-style statements however many entries there are: drafts inserted with
+RETURNING (SQLAlchemy's insertmanyvalues), postings inserted, drafts sealed as posted (the database's
+trigger checks each one balances). No ORM object is made per row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+
+from budget_ledger.adapters.db.engine import Database
+from budget_ledger.adapters.db.models import accounts, journal_entries, postings
+from budget_ledger.ledger.accounts import Account, AccountSpec, AccountType
+from budget_ledger.ledger.entries import EntryRequest, EntrySource, PostedEntry, Posting
+from budget_ledger.ledger.errors import DuplicateAccountError
+from budget_ledger.ledger.money import Money
+from budget_ledger.ports import BalanceMismatch, KnownKey, LockedAccount
+
+# Well under SQLite's limit on bound parameters, and a sensible IN-list size for PostgreSQL.
+_CHUNK = 500
+
+_insert_posting = insert(postings)
+_add_balance = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("account_id"))
+    .values(balance_cents=accounts.c.balance_cents + bindparam("delta"))
+)
+
+
+def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _account(row) -> Account:  # type: ignore[no-untyped-def]
+    return Account(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        type=AccountType(row.type),
+        household_id=row.household_id,
+        no_overdraft=row.no_overdraft,
+        balance=Money(row.balance_cents),
+    )
+
+
+class SqlLedgerStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._lock_rows = conn.dialect.name == "postgresql"
+
+    # -- accounts -----------------------------------------------------------------------------
+
+    def open_account(self, spec: AccountSpec) -> Account:
+        existing = self.account(spec.code)
+        if existing is not None:
+            same = (existing.name, existing.type, existing.household_id, existing.no_overdraft) == (
+                spec.name,
+                spec.type,
+                spec.household_id,
+                spec.no_overdraft,
+            )
+            if not same:
+                raise DuplicateAccountError(
+                    f"account {spec.code} already exists with different settings", field="code"
+                )
+            return existing
+        new_id = self.conn.execute(
+            insert(accounts).returning(accounts.c.id),
+            {
+                "code": spec.code,
+                "name": spec.name,
+                "type": spec.type.value,
+                "household_id": spec.household_id,
+                "no_overdraft": spec.no_overdraft,
+                "balance_cents": 0,
+                "created_at": datetime.now(UTC),
+            },
+        ).scalar_one()
+        return Account(new_id, spec.code, spec.name, spec.type, spec.household_id, spec.no_overdraft, Money(0))
+
+    def account(self, code: str) -> Account | None:
+        row = self.conn.execute(select(accounts).where(accounts.c.code == code)).one_or_none()
+        return _account(row) if row is not None else None
+
+    def accounts(self, *, household_id: int | None = None) -> list[Account]:
+        query = select(accounts).order_by(accounts.c.code)
+        if household_id is not None:
+            query = query.where(accounts.c.household_id == household_id)
+        return [_account(row) for row in self.conn.execute(query)]
+
+    def lock_accounts(self, codes: Collection[str]) -> dict[str, LockedAccount]:
+        """Read the accounts' rows; on PostgreSQL lock them, always in id order so writers never deadlock.
+
+        On SQLite the transaction already holds the database's write lock (BEGIN IMMEDIATE).
+        """
+        columns = (accounts.c.id, accounts.c.code, accounts.c.type, accounts.c.no_overdraft, accounts.c.balance_cents)
+        found: dict[str, LockedAccount] = {}
+        ordered = sorted(set(codes))
+        if self._lock_rows and len(ordered) > _CHUNK:
+            # Locks must be taken in one global order: resolve ids first, then lock by id ranges.
+            ids = sorted(
+                i for chunk in _chunks(ordered) for i in self.conn.scalars(select(accounts.c.id).where(accounts.c.code.in_(chunk)))
+            )
+            for chunk in _chunks(ids):
+                query = select(*columns).where(accounts.c.id.in_(chunk)).order_by(accounts.c.id).with_for_update()
+                for row in self.conn.execute(query):
+                    found[row.code] = LockedAccount(row.id, row.code, AccountType(row.type), row.no_overdraft, row.balance_cents)
+            return found
+        for chunk in _chunks(ordered):
+            query = select(*columns).where(accounts.c.code.in_(chunk)).order_by(accounts.c.id)
+            if self._lock_rows:
+                query = query.with_for_update()
+            for row in self.conn.execute(query):
+                found[row.code] = LockedAccount(row.id, row.code, AccountType(row.type), row.no_overdraft, row.balance_cents)
+        return found
+
+    def add_to_balances(self, deltas: Mapping[int, int]) -> None:
+        rows = [{"account_id": account_id, "delta": delta} for account_id, delta in sorted(deltas.items()) if delta]
+        if rows:
+            self.conn.execute(_add_balance, rows)
+
+    # -- entries ------------------------------------------------------------------------------
+
+    def known_keys(self, keys: Collection[str]) -> dict[str, KnownKey]:
+        found: dict[str, KnownKey] = {}
+        for chunk in _chunks(sorted(set(keys))):
+            query = select(journal_entries.c.idempotency_key, journal_entries.c.id, journal_entries.c.request_hash).where(
+                journal_entries.c.idempotency_key.in_(chunk)
+            )
+            for key, entry_id, request_hash in self.conn.execute(query):
+                found[key] = KnownKey(entry_id, request_hash)
+        return found
+
+    def reversed_entry_ids(self, entry_ids: Collection[int]) -> set[int]:
+        reversed_ids: set[int] = set()
+        for chunk in _chunks(sorted(set(entry_ids))):
+            query = select(journal_entries.c.reverses_entry_id).where(journal_entries.c.reverses_entry_id.in_(chunk))
+            reversed_ids.update(self.conn.scalars(query))
+        return reversed_ids
+
+    def write_entries(
+        self, requests: Sequence[EntryRequest], hashes: Sequence[str], accounts_by_code: Mapping[str, LockedAccount]
+    ) -> list[int]:
+        if not requests:
+            return []
+        now = datetime.now(UTC)
+        entry_rows = [
+            {
+                "idempotency_key": r.idempotency_key,
+                "request_hash": h,
+                "status": "draft",
+                "booking_date": r.booking_date,
+                "value_date": r.effective_value_date,
+                "source": r.source.value,
+                "rule": r.rule,
+                "actor": r.actor,
+                "reason": r.reason,
+                "household_id": r.household_id,
+                "reverses_entry_id": r.reverses_entry_id,
+                "details": dict(r.metadata) or None,
+                "created_at": now,
+            }
+            for r, h in zip(requests, hashes, strict=True)
+        ]
+        result = self.conn.execute(
+            insert(journal_entries).returning(journal_entries.c.id, sort_by_parameter_order=True), entry_rows
+        )
+        ids = list(result.scalars())
+        posting_rows = [
+            {"entry_id": entry_id, "account_id": accounts_by_code[p.account].id, "amount_cents": p.amount.cents}
+            for entry_id, r in zip(ids, requests, strict=True)
+            for p in r.postings
+        ]
+        self.conn.execute(_insert_posting, posting_rows)
+        for chunk in _chunks(ids):
+            self.conn.execute(update(journal_entries).where(journal_entries.c.id.in_(chunk)).values(status="posted"))
+        return ids
+
+    def load_entries(self, entry_ids: Collection[int]) -> dict[int, PostedEntry]:
+        loaded: dict[int, PostedEntry] = {}
+        for chunk in _chunks(sorted(set(entry_ids))):
+            loaded.update(self._entries_where(journal_entries.c.id.in_(chunk)))
+        return loaded
+
+    def iter_entries(
+        self, *, household_id: int | None = None, date_from: date | None = None, date_to: date | None = None
+    ) -> Iterator[PostedEntry]:
+        conditions = [journal_entries.c.status == "posted"]
+        if date_from is not None:
+            conditions.append(journal_entries.c.booking_date >= date_from)
+        if date_to is not None:
+            conditions.append(journal_entries.c.booking_date <= date_to)
+        if household_id is not None:
+            touching = (
+                select(postings.c.entry_id)
+                .join(accounts, accounts.c.id == postings.c.account_id)
+                .where(accounts.c.household_id == household_id)
+            )
+            conditions.append(journal_entries.c.id.in_(touching))
+        ids = list(
+            self.conn.scalars(
+                select(journal_entries.c.id).where(and_(*conditions)).order_by(
+                    journal_entries.c.booking_date, journal_entries.c.id
+                )
+            )
+        )
+        for chunk in _chunks(ids, 2000):
+            batch = self._entries_where(journal_entries.c.id.in_(chunk))
+            for entry_id in chunk:
+                yield batch[entry_id]
+
+    def _entries_where(self, condition) -> dict[int, PostedEntry]:  # type: ignore[no-untyped-def]
+        lines: dict[int, list[Posting]] = defaultdict(list)
+        posting_query = (
+            select(postings.c.entry_id, accounts.c.code, postings.c.amount_cents)
+            .join(accounts, accounts.c.id == postings.c.account_id)
+            .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+            .where(condition)
+            .order_by(postings.c.id)
+        )
+        for entry_id, code, cents in self.conn.execute(posting_query):
+            lines[entry_id].append(Posting(code, Money(cents)))
+        entries: dict[int, PostedEntry] = {}
+        for row in self.conn.execute(select(journal_entries).where(condition, journal_entries.c.status == "posted")):
+            entries[row.id] = PostedEntry(
+                id=row.id,
+                idempotency_key=row.idempotency_key,
+                booking_date=row.booking_date,
+                value_date=row.value_date,
+                postings=tuple(lines[row.id]),
+                reason=row.reason,
+                actor=row.actor,
+                source=EntrySource(row.source),
+                rule=row.rule,
+                household_id=row.household_id,
+                reverses_entry_id=row.reverses_entry_id,
+            )
+        return entries
+
+    # -- balances -----------------------------------------------------------------------------
+
+    def balances_as_of(self, as_of: date, *, household_id: int | None = None) -> dict[str, int]:
+        query = (
+            select(accounts.c.code, func.coalesce(func.sum(postings.c.amount_cents), 0))
+            .select_from(postings)
+            .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+            .join(accounts, accounts.c.id == postings.c.account_id)
+            .where(journal_entries.c.status == "posted", journal_entries.c.booking_date <= as_of)
+            .group_by(accounts.c.code)
+        )
+        if household_id is not None:
+            query = query.where(accounts.c.household_id == household_id)
+        return {code: int(total) for code, total in self.conn.execute(query)}
+
+    def balance_mismatches(self) -> list[BalanceMismatch]:
+        sums = (
+            select(postings.c.account_id, func.sum(postings.c.amount_cents).label("total"))
+            .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+            .where(journal_entries.c.status == "posted")
+            .group_by(postings.c.account_id)
+            .subquery()
+        )
+        query = (
+            select(accounts.c.code, accounts.c.balance_cents, func.coalesce(sums.c.total, 0))
+            .select_from(accounts.outerjoin(sums, sums.c.account_id == accounts.c.id))
+            .where(accounts.c.balance_cents != func.coalesce(sums.c.total, 0))
+            .order_by(accounts.c.code)
+        )
+        return [BalanceMismatch(code, stored, int(computed)) for code, stored, computed in self.conn.execute(query)]
+
+
+def sql_store_factory(database: Database):  # type: ignore[no-untyped-def]
+    """A LedgerStoreFactory over `database`: each call opens one transaction."""
+
+    @contextmanager
+    def open_store(*, write: bool) -> Iterator[SqlLedgerStore]:
+        with database.connect(write=write) as conn:
+            yield SqlLedgerStore(conn)
+
+    return open_store
