@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Start a throwaway PostgreSQL for the tests and print its URL on stdout.
+# Start a throwaway PostgreSQL for the tests. Prints shell assignments, for `eval`:
+#   BUDGET_LEDGER_TEST_POSTGRESQL_URL=postgresql+psycopg://postgres@127.0.0.1:PORT/postgres
+#   BUDGET_LEDGER_TEST_PG_STOP='…pg_ctl -D … -m fast stop'   (the command that stops it again)
 # initdb refuses to run as root, so the cluster belongs to the `postgres` user, in a fresh temporary
-# directory, on a free port on the loopback interface. Stop it with: pg_ctl -D "$PGDATA" stop
+# directory, on a free port on the loopback interface.
 set -euo pipefail
 
 find_bin() {
@@ -26,5 +28,5 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 "${RUN_AS[@]}" "$PG_CTL" -D "$PGDATA" -l "$BASE/server.log" -w -t 60 \
   -o "-p $PORT -k $BASE -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c full_page_writes=off" \
   start >/dev/null
-echo "postgresql+psycopg://postgres@127.0.0.1:$PORT/postgres"
-echo "$PGDATA" > "$BASE/pgdata-path"
+echo "BUDGET_LEDGER_TEST_POSTGRESQL_URL=postgresql+psycopg://postgres@127.0.0.1:$PORT/postgres"
+echo "BUDGET_LEDGER_TEST_PG_STOP='${RUN_AS[*]} $PG_CTL -D $PGDATA -m fast stop'"

@@ -18,9 +18,10 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal, TypeVar
 
 from budget_ledger.ledger.accounts import Account, AccountSpec, would_overdraw
@@ -47,6 +48,21 @@ OnInsufficient = Literal["raise", "skip"]
 class SkippedEntry:
     idempotency_key: str
     reason: InsufficientFundsError
+
+
+@dataclass(frozen=True, slots=True)
+class BookExtract:
+    """A consistent read of (part of) the book, for exports: one snapshot, streamed."""
+
+    accounts: dict[str, Account]
+    """Every account, by code (entries of one household may touch organisation accounts)."""
+    scope: list[str]
+    """Codes of the accounts the extract is about: all, or one household's."""
+    opening_balances: dict[str, Money]
+    """Balances of the scope accounts at the end of the day before `date_from` (empty without it)."""
+    entries: Iterator[PostedEntry]
+    date_from: date | None
+    date_to: date | None
 
 
 @dataclass(slots=True)
@@ -174,6 +190,27 @@ class LedgerService:
 
     def trial_balance(self, *, as_of: date | None = None) -> TrialBalance:
         return TrialBalance({a.full_name: b for a, b in self.balances(as_of=as_of)})
+
+    @contextmanager
+    def extract(
+        self, *, household_id: int | None = None, date_from: date | None = None, date_to: date | None = None
+    ) -> Iterator[BookExtract]:
+        """Open one read-only snapshot of the book for an export; entries are streamed from it."""
+        with self._stores(write=False) as store:
+            accounts = {a.code: a for a in store.accounts()}
+            scope = [a.code for a in accounts.values() if household_id is None or a.household_id == household_id]
+            opening: dict[str, Money] = {}
+            if date_from is not None:
+                before = store.balances_as_of(date_from - timedelta(days=1), household_id=household_id)
+                opening = {code: Money(cents) for code, cents in before.items() if cents and code in scope}
+            yield BookExtract(
+                accounts=accounts,
+                scope=scope,
+                opening_balances=opening,
+                entries=store.iter_entries(household_id=household_id, date_from=date_from, date_to=date_to),
+                date_from=date_from,
+                date_to=date_to,
+            )
 
     def balance_mismatches(self) -> list[BalanceMismatch]:
         """Accounts whose stored balance differs from the sum of their postings (should be none)."""

@@ -6,8 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from book import entry, income, open_book, pay
 
+from book import entry, income, open_book, pay
 from budget_ledger.ledger import (
     AlreadyReversedError,
     EntryRequest,

@@ -94,13 +94,16 @@ class Database:
 
     @contextmanager
     def connect(self, *, write: bool = True) -> Iterator[Connection]:
-        """One transaction on one connection; rolled back unless the caller commits it.
+        """One transaction on one connection: committed when the block ends normally, rolled back on error.
 
-        Read-only work on SQLite starts with a deferred BEGIN so it does not take the write lock.
+        Read-only work starts with a deferred BEGIN on SQLite, so it does not take the write lock, and
+        runs as REPEATABLE READ on PostgreSQL, so a report or export sees one consistent snapshot.
         """
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn = conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE" if write else "DEFERRED"})
+            elif not write:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
             try:
                 with conn.begin():
                     yield conn

@@ -1,0 +1,82 @@
+"""The one place that maps the ledger's refusals to HTTP: RFC 9457 problem details.
+
+Every refusal becomes `application/problem+json` with a stable `type`, a `title`, the `detail` sentence
+and, where known, the `field` that caused it. Handlers never build error responses themselves.
+"""
+
+from __future__ import annotations
+
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+
+from budget_ledger.ledger.errors import (
+    AlreadyReversedError,
+    DatabaseBusyError,
+    DuplicateAccountError,
+    EntryNotFoundError,
+    IdempotencyConflictError,
+    InsufficientFundsError,
+    LedgerError,
+    UnknownAccountError,
+)
+from budget_ledger.ledger.money import MoneyError
+
+PROBLEM_BASE = "https://budget-ledger.invalid/problems/"
+
+_STATUS: list[tuple[type[LedgerError], int, str]] = [
+    (EntryNotFoundError, 404, "Entry not found"),
+    (IdempotencyConflictError, 409, "Idempotency key already used for another request"),
+    (AlreadyReversedError, 409, "Entry already reversed"),
+    (DuplicateAccountError, 409, "Account exists with other settings"),
+    (InsufficientFundsError, 409, "Insufficient funds"),
+    (UnknownAccountError, 422, "Unknown account"),
+]
+
+
+def status_for(exc: LedgerError) -> tuple[int, str]:
+    for kind, status, title in _STATUS:
+        if isinstance(exc, kind):
+            return status, title
+    return 422, "Invalid request"
+
+
+def ledger_problem(exc: LedgerError) -> ProblemDetailsException:
+    status, title = status_for(exc)
+    extra: dict[str, object] = {"code": exc.code}
+    if exc.field:
+        extra["field"] = exc.field
+    if isinstance(exc, InsufficientFundsError):
+        extra.update(account=exc.account_code, available=str(exc.available), requested=str(exc.requested))
+    return ProblemDetailsException(
+        status_code=status, title=title, detail=exc.message, type_=PROBLEM_BASE + exc.code, extra=extra
+    )
+
+
+def money_problem(exc: MoneyError) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=422, title="Invalid amount", detail=str(exc), type_=PROBLEM_BASE + "invalid-amount",
+        extra={"code": "invalid-amount"},
+    )
+
+
+def busy_problem(exc: DatabaseBusyError) -> ProblemDetailsException:
+    return ProblemDetailsException(
+        status_code=503, title="Database busy", detail=str(exc), type_=PROBLEM_BASE + "database-busy",
+        headers={"Retry-After": "1"}, extra={"code": "database-busy"},
+    )
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            enable_for_all_http_exceptions=True,
+            exception_to_problem_detail_map={
+                LedgerError: ledger_problem,
+                MoneyError: money_problem,
+                DatabaseBusyError: busy_problem,
+            },
+        )
+    )
