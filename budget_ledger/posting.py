@@ -20,7 +20,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal, TypeVar
 
@@ -218,8 +218,6 @@ class LedgerService:
 
 
 def _as_replay(entry: PostedEntry) -> PostedEntry:
-    from dataclasses import replace
-
     return replace(entry, replayed=True)
 
 
