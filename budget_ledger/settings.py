@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/budget_ledger.sqlite3"
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
     sqlite_busy_timeout_seconds: float = Field(default=30, gt=0)
+    postgresql_lock_timeout_seconds: float = Field(default=10, gt=0)
     transient_retry_attempts: int = Field(default=8, ge=1, le=50)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -29,7 +29,16 @@ def create_db_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(settings)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A writer waiting on another's row lock gives up after lock_timeout (SQLSTATE 55P03), which counts
+    # as transient: the transaction is retried a bounded number of times instead of hanging.
+    lock_timeout_ms = int(settings.postgresql_lock_timeout_seconds * 1000)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"options": f"-c lock_timeout={lock_timeout_ms}"},
+    )
 
 
 def _sqlite_engine(settings: Settings) -> Engine:
