@@ -139,12 +139,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_accounts"),
         sa.UniqueConstraint("code", name="uq_accounts_code"),
         sa.CheckConstraint(
-            "type IN ('asset', 'liability', 'equity', 'income', 'expense')", name="ck_accounts_account_type"
+            "type IN ('asset', 'liability', 'equity', 'income', 'expense')", name=op.f("ck_accounts_account_type")
         ),
         sa.CheckConstraint(
             "NOT no_overdraft OR "
             "(CASE WHEN type IN ('asset', 'expense') THEN balance_cents ELSE -balance_cents END) >= 0",
-            name="ck_accounts_no_overdraft",
+            name=op.f("ck_accounts_no_overdraft"),
         ),
     )
     op.create_index("ix_accounts_household_id", "accounts", ["household_id"])
@@ -171,7 +171,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["reverses_entry_id"], ["journal_entries.id"], name="fk_journal_entries_reverses_entry_id_journal_entries"
         ),
-        sa.CheckConstraint("status IN ('draft', 'posted')", name="ck_journal_entries_entry_status"),
+        sa.CheckConstraint("status IN ('draft', 'posted')", name=op.f("ck_journal_entries_entry_status")),
     )
     op.create_index("ix_journal_entries_booking_date", "journal_entries", ["booking_date"])
     op.create_index("ix_journal_entries_household_id", "journal_entries", ["household_id"])
@@ -185,7 +185,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_postings"),
         sa.ForeignKeyConstraint(["entry_id"], ["journal_entries.id"], name="fk_postings_entry_id_journal_entries"),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name="fk_postings_account_id_accounts"),
-        sa.CheckConstraint("amount_cents <> 0", name="ck_postings_nonzero_amount"),
+        sa.CheckConstraint("amount_cents <> 0", name=op.f("ck_postings_nonzero_amount")),
     )
     op.create_index("ix_postings_account_id", "postings", ["account_id"])
     op.create_index("ix_postings_entry_id", "postings", ["entry_id"])
