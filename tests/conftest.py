@@ -55,7 +55,8 @@ class DatabaseMaker:
         self.backend = backend
         self.workdir = workdir
         self._template: str | None = None
-        self._made: list[tuple[str, Database]] = []
+        self._made: list[Database] = []
+        self._pg_names: list[str] = []
 
     def _sqlite_template(self) -> Path:
         template = self.workdir / "template.sqlite3"
@@ -72,15 +73,22 @@ class DatabaseMaker:
             admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
-            admin.dispose()
             database = Database(make_settings(str(make_url(admin_url).set(database=name))))
-            upgrade(database)
+            try:
+                upgrade(database)
+            except BaseException:
+                database.dispose()
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                raise
+            finally:
+                admin.dispose()
             database.dispose()
             self._template = name
         return self._template
 
     def url(self) -> str:
-        """A new, migrated, empty database; its URL."""
+        """A new, migrated, empty database; its URL. Dropped when the test ends."""
         if self.backend == "sqlite":
             target = self.workdir / f"db-{uuid.uuid4().hex[:12]}.sqlite3"
             shutil.copyfile(self._sqlite_template(), target)
@@ -93,25 +101,25 @@ class DatabaseMaker:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         admin.dispose()
+        self._pg_names.append(name)
         return str(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
 
     def make(self, **settings_overrides) -> Database:
-        url = self.url()
-        database = Database(make_settings(url, **settings_overrides))
-        self._made.append((url, database))
+        database = Database(make_settings(self.url(), **settings_overrides))
+        self._made.append(database)
         return database
 
     def cleanup(self) -> None:
-        for _, database in self._made:
+        for database in self._made:
             database.dispose()
-        if self.backend == "postgresql":
-            admin_url = postgres_admin_url()
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                for url, _ in self._made:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-            admin.dispose()
         self._made.clear()
+        if self._pg_names:
+            admin = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for name in self._pg_names:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+            self._pg_names.clear()
 
 
 @pytest.fixture(scope="session")
