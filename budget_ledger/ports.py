@@ -73,7 +73,13 @@ class LedgerStore(Protocol):
     def balance_mismatches(self) -> list[BalanceMismatch]: ...
 
 
-class LedgerStoreFactory(Protocol):
-    """Opens a transaction and yields a store bound to it; commits when the block ends normally."""
+class UnitOfWork(Protocol):
+    """The repositories of one open transaction. Whatever a command touches, it touches through one of these."""
 
-    def __call__(self, *, write: bool) -> AbstractContextManager[LedgerStore]: ...
+    ledger: LedgerStore
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens a transaction and yields its unit of work; commits when the block ends normally."""
+
+    def __call__(self, *, write: bool) -> AbstractContextManager[UnitOfWork]: ...

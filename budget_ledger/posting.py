@@ -1,6 +1,8 @@
 """The one way money is posted. The API, the CLI, the scheduler and batch runs all call this service.
 
-Each call is one database transaction. Inside it the service:
+Each call is one database transaction. Other services that must post in their own transaction (a
+household is created with its accounts; a payment run posts with its instructions) call
+`post_in(uow.ledger, …)` inside their unit of work. Inside the transaction the algorithm:
 1. answers replays: a key seen before with the same request returns the original entry and posts
    nothing; the same key with a different request is refused as a conflict;
 2. locks the accounts the new entries touch (row locks in id order on PostgreSQL; the database write
@@ -9,14 +11,12 @@ Each call is one database transaction. Inside it the service:
    take a no-overdraft account below zero;
 4. writes drafts, postings and the seal in executemany-style statements and moves the stored balances
    by the same amounts, so stored balances always equal the sum of postings.
-A deadlock, serialization failure or busy database is retried a bounded number of times with back-off;
-it is never reported as insufficient funds.
+A deadlock, serialization failure or busy database is retried by `Transactions` a bounded number of
+times with back-off; it is never reported as insufficient funds.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,16 +29,15 @@ from budget_ledger.ledger.balances import TrialBalance
 from budget_ledger.ledger.entries import EntryRequest, PostedEntry, reversal_request
 from budget_ledger.ledger.errors import (
     AlreadyReversedError,
-    DatabaseBusyError,
     EntryNotFoundError,
     IdempotencyConflictError,
     InsufficientFundsError,
     InvalidEntryError,
-    TransientDatabaseError,
     UnknownAccountError,
 )
 from budget_ledger.ledger.money import Money
-from budget_ledger.ports import BalanceMismatch, LedgerStore, LedgerStoreFactory, LockedAccount
+from budget_ledger.ports import BalanceMismatch, LedgerStore, LockedAccount
+from budget_ledger.transactions import Transactions
 
 T = TypeVar("T")
 OnInsufficient = Literal["raise", "skip"]
@@ -79,32 +78,17 @@ class BulkResult:
 
 
 class LedgerService:
-    def __init__(self, stores: LedgerStoreFactory, *, retry_attempts: int = 8, sleep: Callable[[float], None] = time.sleep):
-        self._stores = stores
-        self._attempts = retry_attempts
-        self._sleep = sleep
-
-    # -- transactions -------------------------------------------------------------------------
+    def __init__(self, transactions: Transactions) -> None:
+        self._tx = transactions
 
     def _in_transaction(self, work: Callable[[LedgerStore], T], *, write: bool = True) -> T:
-        for attempt in range(1, self._attempts + 1):
-            try:
-                with self._stores(write=write) as store:
-                    return work(store)
-            except TransientDatabaseError:
-                if attempt == self._attempts:
-                    break
-                # Exponential back-off with jitter so racing writers do not collide again in step.
-                self._sleep(min(0.5, 0.004 * 2**attempt) * (0.5 + random.random()))
-        raise DatabaseBusyError(
-            f"the database stayed busy through {self._attempts} attempts; nothing was written, try again"
-        )
+        return self._tx.run(lambda uow: work(uow.ledger), write=write)
 
     # -- accounts -----------------------------------------------------------------------------
 
     def open_accounts(self, specs: Sequence[AccountSpec]) -> list[Account]:
         """Open accounts; opening one that exists with the same settings returns it (idempotent)."""
-        return self._in_transaction(lambda store: [store.open_account(spec) for spec in specs])
+        return self._in_transaction(lambda store: open_accounts_in(store, specs))
 
     def open_account(self, spec: AccountSpec) -> Account:
         return self.open_accounts([spec])[0]
@@ -114,15 +98,7 @@ class LedgerService:
     def post(self, request: EntryRequest) -> PostedEntry:
         """Post one entry in one transaction. A replay returns the original entry, marked `replayed`."""
 
-        def work(store: LedgerStore) -> PostedEntry:
-            result = _post(store, [request], on_insufficient="raise")
-            entry_id = result.entry_ids[request.idempotency_key]
-            entry = store.load_entries([entry_id])[entry_id]
-            if request.idempotency_key in result.replayed:
-                return _as_replay(entry)
-            return entry
-
-        return self._in_transaction(work)
+        return self._in_transaction(lambda store: post_one_in(store, request))
 
     def post_many(self, requests: Sequence[EntryRequest], *, on_insufficient: OnInsufficient = "raise") -> BulkResult:
         """Post many entries in one transaction: the bulk path for batch runs.
@@ -131,7 +107,7 @@ class LedgerService:
         overdraw a no-overdraft account, `on_insufficient="raise"` refuses the whole batch and "skip"
         leaves those entries out and reports them.
         """
-        return self._in_transaction(lambda store: _post(store, requests, on_insufficient=on_insufficient))
+        return self._in_transaction(lambda store: post_in(store, requests, on_insufficient=on_insufficient))
 
     def reverse(
         self, entry_id: int, *, actor: str, reason: str, booking_date: date, idempotency_key: str | None = None
@@ -145,10 +121,7 @@ class LedgerService:
             request = reversal_request(
                 original, actor=actor, reason=reason, booking_date=booking_date, idempotency_key=idempotency_key
             )
-            result = _post(store, [request], on_insufficient="raise")
-            new_id = result.entry_ids[request.idempotency_key]
-            entry = store.load_entries([new_id])[new_id]
-            return _as_replay(entry) if request.idempotency_key in result.replayed else entry
+            return post_one_in(store, request)
 
         return self._in_transaction(work)
 
@@ -196,7 +169,8 @@ class LedgerService:
         self, *, household_id: int | None = None, date_from: date | None = None, date_to: date | None = None
     ) -> Iterator[BookExtract]:
         """Open one read-only snapshot of the book for an export; entries are streamed from it."""
-        with self._stores(write=False) as store:
+        with self._tx.open(write=False) as uow:
+            store = uow.ledger
             accounts = {a.code: a for a in store.accounts()}
             scope = [a.code for a in accounts.values() if household_id is None or a.household_id == household_id]
             opening: dict[str, Money] = {}
@@ -217,11 +191,20 @@ class LedgerService:
         return self._in_transaction(lambda store: store.balance_mismatches(), write=False)
 
 
-def _as_replay(entry: PostedEntry) -> PostedEntry:
-    return replace(entry, replayed=True)
+def open_accounts_in(store: LedgerStore, specs: Sequence[AccountSpec]) -> list[Account]:
+    """Open accounts inside an open transaction; an existing one with the same settings is returned."""
+    return [store.open_account(spec) for spec in specs]
 
 
-def _post(store: LedgerStore, requests: Sequence[EntryRequest], *, on_insufficient: OnInsufficient) -> BulkResult:
+def post_one_in(store: LedgerStore, request: EntryRequest) -> PostedEntry:
+    """Post one entry inside an open transaction; a replay returns the original, marked `replayed`."""
+    result = post_in(store, [request], on_insufficient="raise")
+    entry_id = result.entry_ids[request.idempotency_key]
+    entry = store.load_entries([entry_id])[entry_id]
+    return replace(entry, replayed=True) if request.idempotency_key in result.replayed else entry
+
+
+def post_in(store: LedgerStore, requests: Sequence[EntryRequest], *, on_insufficient: OnInsufficient = "raise") -> BulkResult:
     """The posting algorithm inside one open transaction (see the module docstring)."""
     result = BulkResult()
     hashes = [r.request_hash() for r in requests]

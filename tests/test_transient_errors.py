@@ -7,13 +7,14 @@ import threading
 from datetime import date
 
 import pytest
-from book import income, open_book, pay
 from sqlalchemy import text
 
+from book import income, open_book, pay
 from budget_ledger.adapters.db.bootstrap import ledger_service
 from budget_ledger.ledger import Money
 from budget_ledger.ledger.errors import DatabaseBusyError, TransientDatabaseError
 from budget_ledger.posting import LedgerService
+from budget_ledger.transactions import Transactions
 
 APRIL_1 = date(2025, 4, 1)
 
@@ -74,7 +75,7 @@ def test_retries_are_bounded_and_back_off():
             attempts.append(write)
             raise TransientDatabaseError("deadlock detected")
 
-    service = LedgerService(AlwaysBusy(), retry_attempts=5, sleep=pauses.append)
+    service = LedgerService(Transactions(AlwaysBusy(), retry_attempts=5, sleep=pauses.append))
     with pytest.raises(DatabaseBusyError):
         service.accounts()
     assert len(attempts) == 5

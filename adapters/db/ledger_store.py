@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
-from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.models import accounts, journal_entries, postings
 from budget_ledger.ledger.accounts import Account, AccountSpec, AccountType
 from budget_ledger.ledger.entries import EntryRequest, EntrySource, PostedEntry, Posting
@@ -274,14 +272,3 @@ class SqlLedgerStore:
             .order_by(accounts.c.code)
         )
         return [BalanceMismatch(code, stored, int(computed)) for code, stored, computed in self.conn.execute(query)]
-
-
-def sql_store_factory(database: Database):  # type: ignore[no-untyped-def]
-    """A LedgerStoreFactory over `database`: each call opens one transaction."""
-
-    @contextmanager
-    def open_store(*, write: bool) -> Iterator[SqlLedgerStore]:
-        with database.connect(write=write) as conn:
-            yield SqlLedgerStore(conn)
-
-    return open_store

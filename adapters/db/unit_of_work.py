@@ -1,0 +1,28 @@
+"""The SQL unit of work: every repository of one transaction, on one connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection
+
+from budget_ledger.adapters.db.engine import Database
+from budget_ledger.adapters.db.ledger_store import SqlLedgerStore
+
+
+class SqlUnitOfWork:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.ledger = SqlLedgerStore(conn)
+
+
+def unit_of_work_factory(database: Database):  # type: ignore[no-untyped-def]
+    """A UnitOfWorkFactory over `database`: each call opens one transaction."""
+
+    @contextmanager
+    def open_unit(*, write: bool) -> Iterator[SqlUnitOfWork]:
+        with database.connect(write=write) as conn:
+            yield SqlUnitOfWork(conn)
+
+    return open_unit
