@@ -12,6 +12,7 @@ from litestar.plugins.problem_details import (
     ProblemDetailsPlugin,
 )
 
+from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.ledger.errors import (
     AlreadyReversedError,
     DatabaseBusyError,
@@ -28,6 +29,8 @@ PROBLEM_BASE = "https://budget-ledger.invalid/problems/"
 
 _STATUS: list[tuple[type[LedgerError], int, str]] = [
     (EntryNotFoundError, 404, "Entry not found"),
+    (NotFoundError, 404, "Not found"),
+    (ConflictError, 409, "Conflict with the current state"),
     (IdempotencyConflictError, 409, "Idempotency key already used for another request"),
     (AlreadyReversedError, 409, "Entry already reversed"),
     (DuplicateAccountError, 409, "Account exists with other settings"),
@@ -48,6 +51,8 @@ def ledger_problem(exc: LedgerError) -> ProblemDetailsException:
     extra: dict[str, object] = {"code": exc.code}
     if exc.field:
         extra["field"] = exc.field
+    if isinstance(exc, InvalidInputError):
+        extra["errors"] = [{"field": p.field, "reason": p.reason} for p in exc.problems]
     if isinstance(exc, InsufficientFundsError):
         extra.update(account=exc.account_code, available=str(exc.available), requested=str(exc.requested))
     return ProblemDetailsException(
