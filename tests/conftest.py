@@ -170,3 +170,11 @@ def hledger_bin() -> str:
     if path is None:
         require_or_skip("hledger")
     return path
+
+
+@pytest.fixture
+def services(database: Database):
+    """Every service on the test's database."""
+    from budget_ledger.adapters.db.bootstrap import services as build
+
+    return build(database)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.testing import TestClient
 
 from budget_ledger.adapters.db.engine import Database
+from budget_ledger.adapters.db.migrate import head_revision
 from budget_ledger.adapters.http.app import create_app
 from budget_ledger.adapters.http.problems import ledger_problem
 from budget_ledger.ledger import InsufficientFundsError, UnbalancedEntryError
@@ -15,7 +16,7 @@ def test_health_reports_the_database_and_its_schema(database):
         response = client.get("/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
-    assert response.json()["schema_revision"] == "0001_ledger_core"
+    assert response.json()["schema_revision"] == response.json()["schema_expected"] == head_revision()
 
 
 def test_health_on_an_unmigrated_database_is_503_problem_details(tmp_path, database):

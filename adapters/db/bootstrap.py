@@ -1,10 +1,18 @@
-"""Composition root for the database side: the services, wired to one Database."""
+"""Composition root for the database side: every service, wired to one Database."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.unit_of_work import unit_of_work_factory
+from budget_ledger.clock import Clock, system_clock
+from budget_ledger.creditors import CreditorService
+from budget_ledger.expected_income import IncomeService
+from budget_ledger.gemeenten import GemeenteService
+from budget_ledger.households import HouseholdService
 from budget_ledger.posting import LedgerService
+from budget_ledger.trajectories import TrajectoryService
 from budget_ledger.transactions import Transactions
 
 
@@ -14,3 +22,27 @@ def transactions(database: Database) -> Transactions:
 
 def ledger_service(database: Database) -> LedgerService:
     return LedgerService(transactions(database))
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the API, the CLI and the scheduler call: one instance of each service."""
+
+    ledger: LedgerService
+    gemeenten: GemeenteService
+    households: HouseholdService
+    trajectories: TrajectoryService
+    creditors: CreditorService
+    income: IncomeService
+
+
+def services(database: Database, clock: Clock = system_clock) -> Services:
+    tx = transactions(database)
+    return Services(
+        ledger=LedgerService(tx),
+        gemeenten=GemeenteService(tx, clock),
+        households=HouseholdService(tx, clock),
+        trajectories=TrajectoryService(tx, clock),
+        creditors=CreditorService(tx, clock),
+        income=IncomeService(tx, clock),
+    )

@@ -6,7 +6,7 @@ Amounts are BIGINT cents. Balances are debit-positive. Constraint names are fixe
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -34,6 +35,31 @@ NAMING_CONVENTION = {
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment in time, stored in UTC and always read back time-zone aware.
+
+    SQLite keeps no time zone and would hand back naive datetimes; PostgreSQL's timestamptz would hand
+    back the session's zone. Both become aware UTC here, so timestamps compare equal across engines.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be time-zone aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 ACCOUNT_TYPES = ("asset", "liability", "equity", "income", "expense")
 IDEMPOTENCY_CONSTRAINT = "uq_journal_entries_idempotency_key"
@@ -64,7 +90,7 @@ class AccountRow(Base):
     household_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     no_overdraft: Mapped[bool] = mapped_column(Boolean, default=False)
     balance_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class JournalEntryRow(Base):
@@ -91,7 +117,7 @@ class JournalEntryRow(Base):
     household_id: Mapped[int | None] = mapped_column(BigInteger)
     reverses_entry_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("journal_entries.id"))
     details: Mapped[dict | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class PostingRow(Base):

@@ -9,12 +9,14 @@ from sqlalchemy import Connection
 
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.ledger_store import SqlLedgerStore
+from budget_ledger.adapters.db.registry_store import SqlRegistryStore
 
 
 class SqlUnitOfWork:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.ledger = SqlLedgerStore(conn)
+        self.registry = SqlRegistryStore(conn)
 
 
 def unit_of_work_factory(database: Database):  # type: ignore[no-untyped-def]
