@@ -199,9 +199,24 @@ def open_accounts_in(store: LedgerStore, specs: Sequence[AccountSpec]) -> list[A
 def post_one_in(store: LedgerStore, request: EntryRequest) -> PostedEntry:
     """Post one entry inside an open transaction; a replay returns the original, marked `replayed`."""
     result = post_in(store, [request], on_insufficient="raise")
-    entry_id = result.entry_ids[request.idempotency_key]
-    entry = store.load_entries([entry_id])[entry_id]
-    return replace(entry, replayed=True) if request.idempotency_key in result.replayed else entry
+    key = request.idempotency_key
+    if key in result.replayed:
+        entry_id = result.replayed[key]
+        return replace(store.load_entries([entry_id])[entry_id], replayed=True)
+    # Just written from this very request: no need to read it back.
+    return PostedEntry(
+        id=result.posted[key],
+        idempotency_key=key,
+        booking_date=request.booking_date,
+        value_date=request.effective_value_date,
+        postings=request.postings,
+        reason=request.reason,
+        actor=request.actor,
+        source=request.source,
+        rule=request.rule,
+        household_id=request.household_id,
+        reverses_entry_id=request.reverses_entry_id,
+    )
 
 
 def post_in(store: LedgerStore, requests: Sequence[EntryRequest], *, on_insufficient: OnInsufficient = "raise") -> BulkResult:

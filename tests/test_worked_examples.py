@@ -175,3 +175,13 @@ def test_an_entry_needs_two_postings():
         EntryRequest("k", APRIL_1, (Posting("a:b", Money(0)),), "r", "a")
     with pytest.raises(InvalidEntryError):
         EntryRequest("k", APRIL_1, (), "r", "a")
+
+
+def test_the_request_fingerprint_is_stable_so_stored_keys_keep_replaying():
+    """Changing how the fingerprint is computed would turn every later replay into a conflict."""
+    from budget_ledger.ledger.entries import request_fingerprint
+
+    postings = [Posting("huishouden:1:inkomen:bijstand", Money(-120000)), Posting("huishouden:1:basis", Money(120000))]
+    assert request_fingerprint(date(2025, 4, 1), date(2025, 4, 2), postings, 17) == (
+        "476a3c031c292be1d1b7d01460f68fb7bc4bdf859ea909d1d2548b7e5470b2c4"
+    )

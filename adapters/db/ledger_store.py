@@ -23,7 +23,25 @@ from budget_ledger.ports import BalanceMismatch, KnownKey, LockedAccount
 # Well under SQLite's limit on bound parameters, and a sensible IN-list size for PostgreSQL.
 _CHUNK = 500
 
+# Statements on the hot path are built once; IN lists use expanding bind parameters.
 _insert_posting = insert(postings)
+# Matched back by idempotency key (unique) rather than with sort_by_parameter_order, which would make
+# SQLAlchemy send one INSERT per row on SQLite.
+_insert_entries = insert(journal_entries).returning(journal_entries.c.idempotency_key, journal_entries.c.id)
+_seal = update(journal_entries).where(journal_entries.c.id.in_(bindparam("ids", expanding=True))).values(status="posted")
+_known_keys = select(journal_entries.c.idempotency_key, journal_entries.c.id, journal_entries.c.request_hash).where(
+    journal_entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+_reversed = select(journal_entries.c.reverses_entry_id).where(
+    journal_entries.c.reverses_entry_id.in_(bindparam("ids", expanding=True))
+)
+_LOCK_COLUMNS = (accounts.c.id, accounts.c.code, accounts.c.type, accounts.c.no_overdraft, accounts.c.balance_cents)
+_accounts_by_code = select(*_LOCK_COLUMNS).where(accounts.c.code.in_(bindparam("codes", expanding=True))).order_by(accounts.c.id)
+_accounts_by_code_locked = _accounts_by_code.with_for_update()
+_accounts_by_id_locked = (
+    select(*_LOCK_COLUMNS).where(accounts.c.id.in_(bindparam("ids", expanding=True))).order_by(accounts.c.id).with_for_update()
+)
+_account_ids = select(accounts.c.id).where(accounts.c.code.in_(bindparam("codes", expanding=True)))
 _add_balance = (
     update(accounts)
     .where(accounts.c.id == bindparam("account_id"))
@@ -98,24 +116,17 @@ class SqlLedgerStore:
 
         On SQLite the transaction already holds the database's write lock (BEGIN IMMEDIATE).
         """
-        columns = (accounts.c.id, accounts.c.code, accounts.c.type, accounts.c.no_overdraft, accounts.c.balance_cents)
         found: dict[str, LockedAccount] = {}
         ordered = sorted(set(codes))
         if self._lock_rows and len(ordered) > _CHUNK:
             # Locks must be taken in one global order: resolve ids first, then lock by id ranges.
-            ids = sorted(
-                i for chunk in _chunks(ordered) for i in self.conn.scalars(select(accounts.c.id).where(accounts.c.code.in_(chunk)))
-            )
-            for chunk in _chunks(ids):
-                query = select(*columns).where(accounts.c.id.in_(chunk)).order_by(accounts.c.id).with_for_update()
-                for row in self.conn.execute(query):
-                    found[row.code] = LockedAccount(row.id, row.code, AccountType(row.type), row.no_overdraft, row.balance_cents)
-            return found
-        for chunk in _chunks(ordered):
-            query = select(*columns).where(accounts.c.code.in_(chunk)).order_by(accounts.c.id)
-            if self._lock_rows:
-                query = query.with_for_update()
-            for row in self.conn.execute(query):
+            ids = sorted(i for chunk in _chunks(ordered) for i in self.conn.scalars(_account_ids, {"codes": list(chunk)}))
+            batches = [(_accounts_by_id_locked, {"ids": list(chunk)}) for chunk in _chunks(ids)]
+        else:
+            query = _accounts_by_code_locked if self._lock_rows else _accounts_by_code
+            batches = [(query, {"codes": list(chunk)}) for chunk in _chunks(ordered)]
+        for query, params in batches:
+            for row in self.conn.execute(query, params):
                 found[row.code] = LockedAccount(row.id, row.code, AccountType(row.type), row.no_overdraft, row.balance_cents)
         return found
 
@@ -129,18 +140,14 @@ class SqlLedgerStore:
     def known_keys(self, keys: Collection[str]) -> dict[str, KnownKey]:
         found: dict[str, KnownKey] = {}
         for chunk in _chunks(sorted(set(keys))):
-            query = select(journal_entries.c.idempotency_key, journal_entries.c.id, journal_entries.c.request_hash).where(
-                journal_entries.c.idempotency_key.in_(chunk)
-            )
-            for key, entry_id, request_hash in self.conn.execute(query):
+            for key, entry_id, request_hash in self.conn.execute(_known_keys, {"keys": list(chunk)}):
                 found[key] = KnownKey(entry_id, request_hash)
         return found
 
     def reversed_entry_ids(self, entry_ids: Collection[int]) -> set[int]:
         reversed_ids: set[int] = set()
         for chunk in _chunks(sorted(set(entry_ids))):
-            query = select(journal_entries.c.reverses_entry_id).where(journal_entries.c.reverses_entry_id.in_(chunk))
-            reversed_ids.update(self.conn.scalars(query))
+            reversed_ids.update(self.conn.scalars(_reversed, {"ids": list(chunk)}))
         return reversed_ids
 
     def write_entries(
@@ -167,10 +174,8 @@ class SqlLedgerStore:
             }
             for r, h in zip(requests, hashes, strict=True)
         ]
-        result = self.conn.execute(
-            insert(journal_entries).returning(journal_entries.c.id, sort_by_parameter_order=True), entry_rows
-        )
-        ids = list(result.scalars())
+        ids_by_key = dict(self.conn.execute(_insert_entries, entry_rows).all())
+        ids = [ids_by_key[r.idempotency_key] for r in requests]
         posting_rows = [
             {"entry_id": entry_id, "account_id": accounts_by_code[p.account].id, "amount_cents": p.amount.cents}
             for entry_id, r in zip(ids, requests, strict=True)
@@ -178,7 +183,7 @@ class SqlLedgerStore:
         ]
         self.conn.execute(_insert_posting, posting_rows)
         for chunk in _chunks(ids):
-            self.conn.execute(update(journal_entries).where(journal_entries.c.id.in_(chunk)).values(status="posted"))
+            self.conn.execute(_seal, {"ids": list(chunk)})
         return ids
 
     def load_entries(self, entry_ids: Collection[int]) -> dict[int, PostedEntry]:

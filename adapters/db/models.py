@@ -116,7 +116,8 @@ class JournalEntryRow(Base):
     reason: Mapped[str] = mapped_column(String(500))
     household_id: Mapped[int | None] = mapped_column(BigInteger)
     reverses_entry_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("journal_entries.id"))
-    details: Mapped[dict | None] = mapped_column(JSON)
+    # none_as_null: an entry without details stores SQL NULL, not the JSON text 'null'.
+    details: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

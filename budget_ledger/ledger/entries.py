@@ -10,7 +10,6 @@ kept out of the fingerprint: a retried run with a reworded reason is still the s
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -111,16 +110,17 @@ class EntryRequest:
 def request_fingerprint(
     booking_date: date, value_date: date, postings: Iterable[Posting], reverses_entry_id: int | None
 ) -> str:
-    """SHA-256 over the money-relevant content of an entry, independent of posting order."""
-    lines = sorted((p.account, p.amount.cents) for p in postings)
-    canonical = json.dumps(
-        {
-            "booking_date": booking_date.isoformat(),
-            "value_date": value_date.isoformat(),
-            "postings": lines,
-            "reverses": reverses_entry_id,
-        },
-        separators=(",", ":"),
+    """SHA-256 over the money-relevant content of an entry, independent of posting order.
+
+    The text hashed is the compact JSON of {booking_date, value_date, postings (sorted [code, cents]
+    pairs), reverses}, written out directly: account codes are validated to need no JSON escaping, and
+    this is on the hot path of every posting. The bytes must never change, or stored keys stop replaying.
+    """
+    lines = ",".join(f'["{account}",{cents}]' for account, cents in sorted((p.account, p.amount.cents) for p in postings))
+    reverses = "null" if reverses_entry_id is None else str(int(reverses_entry_id))
+    canonical = (
+        f'{{"booking_date":"{booking_date.isoformat()}","value_date":"{value_date.isoformat()}",'
+        f'"postings":[{lines}],"reverses":{reverses}}}'
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
