@@ -424,13 +424,9 @@ def _sqlite_datetime(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _details_json(request: EntryRequest) -> str:
-    """What the service's JSON column `details` holds for `dict(metadata) or None`.
-
-    SQLAlchemy's JSON type (none_as_null off) serialises None as the JSON text 'null', not SQL NULL,
-    so that is what the floor writes too.
-    """
-    return json.dumps(dict(request.metadata) or None)
+def _details_json(request: EntryRequest) -> str | None:
+    """What the service's JSON column `details` holds: the metadata as JSON, or SQL NULL without any."""
+    return json.dumps(dict(request.metadata)) if request.metadata else None
 
 
 def floor_insert(database: Database, requests: Sequence[EntryRequest], batch: int) -> float:

@@ -66,7 +66,8 @@ def _sqlite_engine(settings: Settings) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        # Straight to the driver: this runs once per transaction, on the hot path of every posting.
+        conn.connection.dbapi_connection.execute(f"BEGIN {mode}")
 
     return engine
 
@@ -100,6 +101,13 @@ class Database:
         self.settings = settings
         self.engine = engine or create_db_engine(settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        # Engine variants sharing the pool, with the transaction mode set once rather than per connection.
+        if self.is_sqlite:
+            self._writer = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+            self._reader = self.engine.execution_options(**{_BEGIN_OPTION: "DEFERRED"})
+        else:
+            self._writer = self.engine
+            self._reader = self.engine.execution_options(isolation_level="REPEATABLE READ")
 
     @contextmanager
     def connect(self, *, write: bool = True) -> Iterator[Connection]:
@@ -108,11 +116,7 @@ class Database:
         Read-only work starts with a deferred BEGIN on SQLite, so it does not take the write lock, and
         runs as REPEATABLE READ on PostgreSQL, so a report or export sees one consistent snapshot.
         """
-        with self.engine.connect() as conn:
-            if self.is_sqlite:
-                conn = conn.execution_options(**{_BEGIN_OPTION: "IMMEDIATE" if write else "DEFERRED"})
-            elif not write:
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with (self._writer if write else self._reader).connect() as conn:
             try:
                 with conn.begin():
                     yield conn
