@@ -1,20 +1,21 @@
-"""Demo data for the README's run command: a small book posted through the normal posting service.
+"""Demo data for the README's run command, entered through the same services as everything else.
 
-Household 1 is scenario S1 of domain.md (a single statushouder housed on Saturday 15 March 2025, first
-month's rent as a gift, the inrichtingskrediet bridging March and April, zorgtoeslag first paid on
-20 May and huurtoeslag on 20 June), with the figures of its table. Household 2 is a couple whose
-bijstand covers the fixed costs from the first month. Until the rules engine exists these entries are
-written out by hand here; they are demo data, not rules.
+Two gemeenten; household 1 is scenario S1 of domain.md (a single statushouder housed on Saturday
+15 March 2025, first month's rent as a gift, the inrichtingskrediet bridging March and April,
+zorgtoeslag first paid on 20 May and huurtoeslag on 20 June) with its creditors, expected income and
+trajectory, and the figures of its table in the book. Household 2 is a couple whose bijstand covers the
+fixed costs from the first month. Until the rules engine exists the entries are written out by hand
+here; they are demo data, not rules.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from budget_ledger.chart import BANK, CLIENT_MONEY, household_accounts, household_code, organisation_accounts
+from budget_ledger.chart import BANK, CLIENT_MONEY, household_code, organisation_accounts
 from budget_ledger.ledger.entries import EntryRequest, EntrySource, Posting
 from budget_ledger.ledger.money import Money
-from budget_ledger.posting import LedgerService
+from budget_ledger.services import Services
 
 ACTOR = "demo"
 
@@ -37,8 +38,7 @@ def _entry(household: int, key: str, on: date, reason: str, debit: tuple[str, ..
     )
 
 
-def _s1_single_statushouder() -> list[EntryRequest]:
-    h = 1
+def _s1_single_statushouder(h: int) -> list[EntryRequest]:
 
     def income(key: str, on: date, source: str, amount: str, reason: str) -> EntryRequest:
         return _entry(h, key, on, reason, ("basis",), ("inkomen", source), amount, bank=+1)
@@ -86,8 +86,7 @@ def _s1_single_statushouder() -> list[EntryRequest]:
 _previous = {"mei": "april", "juni": "mei"}
 
 
-def _couple_with_bijstand() -> list[EntryRequest]:
-    h = 2
+def _couple_with_bijstand(h: int) -> list[EntryRequest]:
     entries: list[EntryRequest] = []
     for on in (date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 2)):
         month = f"{on:%Y-%m}"
@@ -101,10 +100,48 @@ def _couple_with_bijstand() -> list[EntryRequest]:
     return entries
 
 
-def load_demo_book(ledger: LedgerService) -> str:
-    """Open the demo accounts and post the demo entries if the book is empty; say what happened."""
-    if ledger.accounts():
-        return "the database already holds a book; demo data not loaded"
-    ledger.open_accounts(organisation_accounts() + household_accounts(1) + household_accounts(2))
-    result = ledger.post_many(_s1_single_statushouder() + _couple_with_bijstand())
-    return f"{len(result.posted)} entries for 2 households (scenario S1 and a couple on bijstand)"
+def _register_households(services: Services) -> tuple[int, int]:
+    """The registry side of the demo: gemeenten, two households, S1's creditors, income and trajectory."""
+    services.gemeenten.create({"code": "roermond", "name": "Roermond", "settings": {"rule_profile": "roermond"}}, ACTOR)
+    services.gemeenten.create({"code": "deventer", "name": "Deventer", "settings": {"rule_profile": "deventer"}}, ACTOR)
+    s1 = services.households.create({
+        "gemeente": "roermond", "permit_type": "asiel", "has_bijstand": True, "bijstand_start": date(2025, 3, 15),
+        "housing_date": date(2025, 3, 15), "preferred_language": "ti", "bsn": "111222333", "begeleiders": ["mb.sara"],
+        "members": [{"name": "Yonas Tesfay", "date_of_birth": date(1998, 6, 1), "role": "aanvrager"}],
+    }, ACTOR).household
+    couple = services.households.create({
+        "gemeente": "deventer", "permit_type": "asiel", "has_bijstand": True, "bijstand_start": date(2025, 3, 1),
+        "housing_date": date(2025, 3, 1), "preferred_language": "ar", "begeleiders": ["mb.sara", "mb.joost"],
+        "members": [{"name": "Amal Haddad", "date_of_birth": date(1990, 2, 11), "role": "aanvrager"},
+                    {"name": "Karim Haddad", "date_of_birth": date(1988, 9, 23), "role": "partner"}],
+    }, ACTOR).household
+    creditors = [
+        ("Woonstichting Roermond", "Stichting Woonstichting Roermond", "NL91ABNA0417164300", "huur", "vrij",
+         "Huur Kloosterstraat 12", "650.00", date(2025, 3, 15)),
+        ("Zorgverzekeraar", "Zorgverzekeraar U.A.", "NL20INGB0001234567", "zorgverzekering", "betalingskenmerk",
+         "5000056789012345", "150.00", date(2025, 3, 15)),
+        ("Energieleverancier", "Energie B.V.", "NL64ABNA0417164301", "energie", "rf", "RF18539007547034",
+         "180.00", date(2025, 4, 1)),
+    ]
+    for organisation, holder, iban, category, kind, reference, amount, start in creditors:
+        services.creditors.add(s1.id, {
+            "organisation": organisation, "account_holder_name": holder, "iban": iban, "category": category,
+            "reference_kind": kind, "reference": reference,
+            "schedule": {"amount": amount, "frequency": "monthly", "day": 1, "valid_from": start}}, ACTOR)
+    services.income.add(s1.id, {"source": "bijstand", "amount": "1281.38", "entitlement_from": date(2025, 3, 15)}, ACTOR)
+    services.income.add(s1.id, {"source": "zorgtoeslag", "amount": "131.00", "conditions_met_on": date(2025, 3, 15)}, ACTOR)
+    services.income.add(s1.id, {"source": "huurtoeslag", "amount": "330.00", "entitlement_from": date(2025, 4, 1),
+                                "first_expected_on": date(2025, 6, 20)}, ACTOR)
+    trajectory = services.trajectories.start(s1.id, {}, ACTOR)
+    services.trajectories.activate(trajectory.id, ACTOR)
+    return s1.id, couple.id
+
+
+def load_demo_book(services: Services) -> str:
+    """Register the demo households and post their entries if the database is empty; say what happened."""
+    if services.ledger.accounts() or services.gemeenten.list():
+        return "the database already holds data; demo data not loaded"
+    services.ledger.open_accounts(organisation_accounts())
+    s1, couple = _register_households(services)
+    result = services.ledger.post_many(_s1_single_statushouder(s1) + _couple_with_bijstand(couple))
+    return f"{len(result.posted)} entries for 2 households in 2 gemeenten (scenario S1 and a couple on bijstand)"

@@ -40,8 +40,8 @@ def test_from_after_to_is_refused(ledger, database):
     assert "--from is after --to" in result.output
 
 
-def test_an_unknown_household_is_refused_and_writes_no_file(ledger, database, tmp_path):
-    load_demo_book(ledger)
+def test_an_unknown_household_is_refused_and_writes_no_file(services, database, tmp_path):
+    load_demo_book(services)
     target = tmp_path / "h99.journal"
     result = invoke("--database-url", database.settings.database_url, "export", "--household", "99", "-o", str(target))
     assert result.exit_code == 2
@@ -55,15 +55,15 @@ def test_an_unsupported_database_url_is_a_usage_error():
     assert "database_url" in result.output
 
 
-def test_check_reports_a_sound_book(ledger, database):
-    load_demo_book(ledger)
+def test_check_reports_a_sound_book(services, database):
+    load_demo_book(services)
     result = invoke("--database-url", database.settings.database_url, "check")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("ok:")
 
 
-def test_balances_csv_of_the_demo_household(ledger, database):
-    load_demo_book(ledger)
+def test_balances_csv_of_the_demo_household(services, database):
+    load_demo_book(services)
     result = invoke("--database-url", database.settings.database_url, "balances", "--household", "1")
     lines = result.stdout.splitlines()
     assert lines[0] == "account,balance"

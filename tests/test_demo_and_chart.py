@@ -9,8 +9,9 @@ from budget_ledger.demo import load_demo_book
 from budget_ledger.ledger import Money
 
 
-def test_s1_ends_june_with_the_balance_of_its_table(ledger):
-    load_demo_book(ledger)
+def test_s1_ends_june_with_the_balance_of_its_table(services):
+    ledger = services.ledger
+    load_demo_book(services)
     basis = ledger.balance(household_code(1, "basis"))
     krediet_left = ledger.balance(household_code(1, "reservering", "inrichting"))
     # S1: combined basisrekening + krediet sub-ledger on 20-06 is 4,717.19, of which 2,770.43 is still
@@ -19,13 +20,15 @@ def test_s1_ends_june_with_the_balance_of_its_table(ledger):
     assert krediet_left == Money.parse("3500.00") - Money.parse("729.57")
 
 
-def test_s1_basisrekening_after_april_is_exactly_empty(ledger):
-    load_demo_book(ledger)
+def test_s1_basisrekening_after_april_is_exactly_empty(services):
+    ledger = services.ledger
+    load_demo_book(services)
     assert ledger.balance(household_code(1, "basis"), as_of=date(2025, 4, 1)) == Money(0)
 
 
-def test_all_client_money_equals_what_the_organisation_owes_and_holds(ledger):
-    load_demo_book(ledger)
+def test_all_client_money_equals_what_the_organisation_owes_and_holds(services):
+    ledger = services.ledger
+    load_demo_book(services)
     balances = {account.code: balance for account, balance in ledger.balances()}
     client_money = Money.sum(
         b for code, b in balances.items()
@@ -34,8 +37,19 @@ def test_all_client_money_equals_what_the_organisation_owes_and_holds(ledger):
     assert client_money == -balances[CLIENT_MONEY] == balances[BANK]
 
 
-def test_loading_the_demo_twice_changes_nothing(ledger):
-    load_demo_book(ledger)
+def test_loading_the_demo_twice_changes_nothing(services):
+    ledger = services.ledger
+    load_demo_book(services)
     before = ledger.balances()
-    assert "already holds a book" in load_demo_book(ledger)
+    assert "already holds data" in load_demo_book(services)
     assert ledger.balances() == before
+
+
+def test_the_demo_registers_s1_with_its_creditors_income_and_an_active_trajectory(services):
+    load_demo_book(services)
+    s1 = services.households.list(gemeente="roermond")[0]
+    assert s1.begeleiders == ("mb.sara",) and s1.bsn.startswith("*")
+    assert [c.category for c in services.creditors.of_household(s1.id)] == ["huur", "zorgverzekering", "energie"]
+    assert [i.source for i in services.income.of_household(s1.id)] == ["bijstand", "zorgtoeslag", "huurtoeslag"]
+    (trajectory,) = services.trajectories.of_household(s1.id)
+    assert trajectory.status == "actief" and trajectory.minimum_last_day == date(2025, 9, 14)

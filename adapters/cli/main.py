@@ -201,14 +201,14 @@ def serve(app: App, host: str | None, port: int | None, demo: bool) -> None:
     """Migrate the database, load demo data if it is empty, and serve the HTTP API."""
     import uvicorn
 
-    from budget_ledger.adapters.db.bootstrap import ledger_service
+    from budget_ledger.adapters.db.bootstrap import services
     from budget_ledger.adapters.db.migrate import upgrade
     from budget_ledger.adapters.http.app import create_app
     from budget_ledger.demo import load_demo_book
 
     upgrade(app.database)
     if demo:
-        loaded = load_demo_book(ledger_service(app.database))
+        loaded = load_demo_book(services(app.database))
         click.echo(f"demo data: {loaded}")
     host = host or app.settings.host
     port = port or app.settings.port

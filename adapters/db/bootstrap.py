@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.unit_of_work import unit_of_work_factory
 from budget_ledger.clock import Clock, system_clock
@@ -12,6 +10,7 @@ from budget_ledger.expected_income import IncomeService
 from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.households import HouseholdService
 from budget_ledger.posting import LedgerService
+from budget_ledger.services import Services
 from budget_ledger.trajectories import TrajectoryService
 from budget_ledger.transactions import Transactions
 
@@ -22,18 +21,6 @@ def transactions(database: Database) -> Transactions:
 
 def ledger_service(database: Database) -> LedgerService:
     return LedgerService(transactions(database))
-
-
-@dataclass(frozen=True)
-class Services:
-    """What the API, the CLI and the scheduler call: one instance of each service."""
-
-    ledger: LedgerService
-    gemeenten: GemeenteService
-    households: HouseholdService
-    trajectories: TrajectoryService
-    creditors: CreditorService
-    income: IncomeService
 
 
 def services(database: Database, clock: Clock = system_clock) -> Services:

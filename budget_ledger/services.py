@@ -1,0 +1,23 @@
+"""The bundle of services the API, the CLI and the scheduler call: one instance of each, built by the
+composition root (budget_ledger.adapters.db.bootstrap) on one database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from budget_ledger.creditors import CreditorService
+from budget_ledger.expected_income import IncomeService
+from budget_ledger.gemeenten import GemeenteService
+from budget_ledger.households import HouseholdService
+from budget_ledger.posting import LedgerService
+from budget_ledger.trajectories import TrajectoryService
+
+
+@dataclass(frozen=True)
+class Services:
+    ledger: LedgerService
+    gemeenten: GemeenteService
+    households: HouseholdService
+    trajectories: TrajectoryService
+    creditors: CreditorService
+    income: IncomeService
