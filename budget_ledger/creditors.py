@@ -21,7 +21,7 @@ from pydantic import Field, field_validator, model_validator
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.errors import InvalidInputError, NotFoundError
 from budget_ledger.expected_income import reschedule_dependents
-from budget_ledger.households import require_household
+from budget_ledger.households import read_for_household, require_household
 from budget_ledger.identifiers import PaymentReference, PaymentReferenceKind, parse_iban
 from budget_ledger.inputs import Command, MoneyInput, validated
 from budget_ledger.ledger.money import Money
@@ -291,11 +291,7 @@ class CreditorService:
         return self._tx.run(lambda uow: require_creditor(uow, creditor_id), write=False)
 
     def of_household(self, household_id: int) -> list[Creditor]:
-        def work(uow: UnitOfWork) -> list[Creditor]:
-            require_household(uow, household_id)
-            return uow.registry.creditors_of(household_id)
-
-        return self._tx.run(work, write=False)
+        return read_for_household(self._tx, household_id, lambda uow: uow.registry.creditors_of(household_id))
 
 
 def require_creditor(uow: UnitOfWork, creditor_id: int) -> Creditor:

@@ -24,7 +24,7 @@ from pydantic import Field, field_validator, model_validator
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.errors import InvalidInputError
 from budget_ledger.gemeenten import GemeenteSettings
-from budget_ledger.households import require_household
+from budget_ledger.households import read_for_household, require_household
 from budget_ledger.identifiers import parse_iban
 from budget_ledger.inputs import Command, MoneyInput, validated
 from budget_ledger.ledger.money import Money
@@ -369,11 +369,7 @@ class IncomeService:
         return self._tx.run(work)
 
     def of_household(self, household_id: int) -> list[ExpectedIncome]:
-        def work(uow: UnitOfWork) -> list[ExpectedIncome]:
-            require_household(uow, household_id)
-            return uow.registry.expected_income_of(household_id)
-
-        return self._tx.run(work, write=False)
+        return read_for_household(self._tx, household_id, lambda uow: uow.registry.expected_income_of(household_id))
 
     def payments_until(self, household_id: int, until: date) -> list[tuple[ExpectedIncome, ExpectedPayment]]:
         """Every payment the household should have had or will have by `until`, by due date."""

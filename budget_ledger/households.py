@@ -8,11 +8,11 @@ everyone but budgetbeheerders.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -34,6 +34,8 @@ from budget_ledger.inputs import Command, checked, validated
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.posting import open_accounts_in
 from budget_ledger.transactions import Transactions
+
+T = TypeVar("T")
 
 
 class MemberRole(StrEnum):
@@ -213,11 +215,17 @@ class HouseholdService:
         return self._tx.run(work)
 
     def decisions(self, household_id: int) -> list[EligibilityDecision]:
-        def work(uow: UnitOfWork) -> list[EligibilityDecision]:
-            require_household(uow, household_id)
-            return uow.registry.decisions(household_id)
+        return read_for_household(self._tx, household_id, lambda uow: uow.registry.decisions(household_id))
 
-        return self._tx.run(work, write=False)
+
+def read_for_household(transactions: Transactions, household_id: int, read: Callable[[UnitOfWork], T]) -> T:
+    """A read about one household, in one read-only transaction; an unknown household is NotFoundError."""
+
+    def work(uow: UnitOfWork) -> T:
+        require_household(uow, household_id)
+        return read(uow)
+
+    return transactions.run(work, write=False)
 
 
 def require_household(uow: UnitOfWork, household_id: int, *, field: str = "household_id") -> Household:

@@ -20,7 +20,7 @@ from pydantic import Field
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.gemeenten import GemeenteSettings, PeriodAnchor
-from budget_ledger.households import Household, require_household
+from budget_ledger.households import Household, read_for_household, require_household
 from budget_ledger.inputs import Command, validated
 from budget_ledger.periods import (
     add_months,
@@ -314,11 +314,7 @@ class TrajectoryService:
         return self._tx.run(lambda uow: require_trajectory(uow, trajectory_id), write=False)
 
     def of_household(self, household_id: int) -> list[Trajectory]:
-        def work(uow: UnitOfWork) -> list[Trajectory]:
-            require_household(uow, household_id)
-            return uow.registry.trajectories_of(household_id)
-
-        return self._tx.run(work, write=False)
+        return read_for_household(self._tx, household_id, lambda uow: uow.registry.trajectories_of(household_id))
 
     def _transition(
         self, uow: UnitOfWork, trajectory_id: int, action: str, actor: str, details: dict[str, Any],
