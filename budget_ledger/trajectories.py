@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from budget_ledger.clock import Clock, system_clock
+from budget_ledger.creditors import Payer
 from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.gemeenten import GemeenteSettings, PeriodAnchor
 from budget_ledger.households import Household, read_for_household, require_household
@@ -297,7 +298,7 @@ class TrajectoryService:
             open_items = tuple(
                 OpenHandoverItem(c.id, c.organisation, c.category.value)
                 for c in uow.registry.creditors_of(current.household_id)
-                if c.payer_on(day_after) == "ledger" and c.schedule_on(day_after) is not None
+                if c.payer_on(day_after) is Payer.LEDGER and c.schedule_on(day_after) is not None
             )
             ended = self._transition(
                 uow, trajectory_id, "end", actor,

@@ -66,8 +66,9 @@ def _sqlite_engine(settings: Settings) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "IMMEDIATE")
-        # Straight to the driver: this runs once per transaction, on the hot path of every posting.
-        conn.connection.dbapi_connection.execute(f"BEGIN {mode}")
+        # Through SQLAlchemy, not the raw driver: a busy database must arrive as a wrapped OperationalError
+        # so the unit of work can recognise it as transient and retry.
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
