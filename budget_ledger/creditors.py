@@ -26,18 +26,12 @@ from budget_ledger.identifiers import PaymentReference, PaymentReferenceKind, pa
 from budget_ledger.inputs import Command, MoneyInput, validated
 from budget_ledger.ledger.money import Money
 from budget_ledger.ports import UnitOfWork
+from budget_ledger.rules.profiles import CostCategory
 from budget_ledger.transactions import Transactions
 
-
-class CreditorCategory(StrEnum):
-    HUUR = "huur"
-    ZORGVERZEKERING = "zorgverzekering"
-    ENERGIE = "energie"
-    GAS = "gas"
-    WATER = "water"
-    STADSVERWARMING = "stadsverwarming"
-    GEMEENTELIJKE_BELASTINGEN = "gemeentelijke-belastingen"
-    OVERIG = "overig"
+# One list of fixed-cost categories for creditors and rule profiles; it lives in the rules package
+# because rules/ may not import the service layer, while the service layer may import rules/.
+CreditorCategory = CostCategory
 
 
 class Frequency(StrEnum):

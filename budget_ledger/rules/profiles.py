@@ -89,7 +89,7 @@ class Regime(StrEnum):
 
 
 class CostCategory(StrEnum):
-    """The fixed-cost categories; the same values as `budget_ledger.creditors.CreditorCategory`."""
+    """The fixed-cost categories of creditors and profiles (`budget_ledger.creditors.CreditorCategory` is this)."""
 
     HUUR = "huur"
     ZORGVERZEKERING = "zorgverzekering"
