@@ -8,14 +8,13 @@ that lists every field and reason ("members: a household needs exactly one aanvr
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from budget_ledger.errors import FieldProblem, InvalidInputError
 from budget_ledger.ledger.errors import LedgerError
-from budget_ledger.ledger.money import Money, MoneyError
+from budget_ledger.ledger.money_field import MoneyField
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -27,26 +26,8 @@ class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-def _money(value: Any) -> Money:
-    if isinstance(value, Money):
-        return value
-    if isinstance(value, bool | int | float):
-        # An int is ambiguous (euros or cents?) and a JSON number arrives as float: only strings are exact.
-        raise ValueError("give the amount as a decimal string such as '650.00'")
-    if isinstance(value, str | Decimal):
-        try:
-            return Money.of(value)
-        except MoneyError as exc:
-            raise ValueError(str(exc)) from exc
-    raise ValueError("give the amount as a decimal string such as '650.00'")
-
-
-MoneyInput = Annotated[
-    Money,
-    BeforeValidator(_money),
-    PlainSerializer(lambda m: str(m), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$", "examples": ["650.00"]}),
-]
+MoneyInput = MoneyField
+"""An amount in a command: a decimal string such as '650.00' (see budget_ledger.ledger.money_field)."""
 
 
 def checked(parse: Callable[..., T]) -> Callable[[Any], T]:

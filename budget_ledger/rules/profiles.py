@@ -18,24 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     Strict,
     ValidationInfo,
-    WithJsonSchema,
     field_validator,
 )
 
 from budget_ledger.ledger.errors import LedgerError
-from budget_ledger.ledger.money import Money, MoneyError
+from budget_ledger.ledger.money import Money
+from budget_ledger.ledger.money_field import MoneyField
 
 # -- value types -------------------------------------------------------------------------------------
 
@@ -44,28 +41,8 @@ Count = Annotated[int, Strict()]
 Day = Annotated[date, Strict()]
 """A TOML local date (2023-01-01). A datetime is refused: a version starts on a day, not at an hour."""
 
-AMOUNT_HINT = "give the amount as a decimal string such as '650.00'"
-
-
-def _money(value: Any) -> Money:
-    # Same contract as budget_ledger.inputs.MoneyInput, which rules/ may not import. An int is ambiguous
-    # (euros or cents?) and a TOML 650.0 is a float: only a string is exact.
-    if isinstance(value, Money):
-        return value
-    if isinstance(value, str | Decimal):
-        try:
-            return Money.of(value)
-        except MoneyError as exc:
-            raise ValueError(str(exc)) from exc
-    raise ValueError(AMOUNT_HINT)
-
-
-Amount = Annotated[
-    Money,
-    BeforeValidator(_money),
-    PlainSerializer(lambda m: str(m), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$", "examples": ["650.00"]}),
-]
+Amount = MoneyField
+"""An amount in a profile: a decimal string such as '650.00' (a TOML 650.0 is refused)."""
 
 SLUG = r"^[a-z0-9][a-z0-9_-]*$"
 
