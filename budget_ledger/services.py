@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from budget_ledger.creditors import CreditorService
 from budget_ledger.expected_income import IncomeService
 from budget_ledger.gemeenten import GemeenteService
+from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
 from budget_ledger.posting import LedgerService
 from budget_ledger.trajectories import TrajectoryService
@@ -21,3 +22,6 @@ class Services:
     trajectories: TrajectoryService
     creditors: CreditorService
     income: IncomeService
+    profiles: HouseholdProfileService
+    profile_catalog: ProfileCatalog
+    """The rule profiles loaded from config/profiles, by name."""

@@ -172,9 +172,18 @@ def hledger_bin() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def profile_catalog():
+    """The shipped rule profiles (config/profiles), loaded once for the whole run."""
+    from budget_ledger.adapters.profiles import load_profiles
+    from budget_ledger.household_profiles import ProfileCatalog
+
+    return ProfileCatalog(load_profiles(CONFIG_DIR / "profiles"))
+
+
 @pytest.fixture
-def services(database: Database):
+def services(database: Database, profile_catalog):
     """Every service on the test's database."""
     from budget_ledger.adapters.db.bootstrap import services as build
 
-    return build(database)
+    return build(database, catalog=profile_catalog)

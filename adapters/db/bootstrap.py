@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.unit_of_work import unit_of_work_factory
+from budget_ledger.adapters.profiles import load_profiles
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.creditors import CreditorService
 from budget_ledger.expected_income import IncomeService
 from budget_ledger.gemeenten import GemeenteService
+from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
 from budget_ledger.posting import LedgerService
 from budget_ledger.services import Services
@@ -23,8 +25,16 @@ def ledger_service(database: Database) -> LedgerService:
     return LedgerService(transactions(database))
 
 
-def services(database: Database, clock: Clock = system_clock) -> Services:
+def profile_catalog(database: Database) -> ProfileCatalog:
+    """The rule profiles in <config_dir>/profiles. A file that does not validate stops the start (ProfileError)."""
+    return ProfileCatalog(load_profiles(database.settings.config_dir / "profiles"))
+
+
+def services(database: Database, clock: Clock = system_clock, catalog: ProfileCatalog | None = None) -> Services:
+    """Every service on `database`; `catalog` defaults to the profiles under the settings' config_dir."""
     tx = transactions(database)
+    if catalog is None:
+        catalog = profile_catalog(database)
     return Services(
         ledger=LedgerService(tx),
         gemeenten=GemeenteService(tx, clock),
@@ -32,4 +42,6 @@ def services(database: Database, clock: Clock = system_clock) -> Services:
         trajectories=TrajectoryService(tx, clock),
         creditors=CreditorService(tx, clock),
         income=IncomeService(tx, clock),
+        profiles=HouseholdProfileService(tx, catalog, clock),
+        profile_catalog=catalog,
     )

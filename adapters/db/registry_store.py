@@ -1,4 +1,5 @@
-"""The registry's storage in SQL: gemeenten, households, trajectories, creditors, expected income.
+"""The registry's storage in SQL: gemeenten, households, trajectories, creditors, expected income, and
+households' rule-profile assignments.
 
 Plain SQLAlchemy Core on the unit of work's connection; rows become the service layer's frozen
 dataclasses here, so nothing above this module sees a row or a session.
@@ -22,6 +23,7 @@ from budget_ledger.adapters.db.registry_tables import (
     gemeenten,
     household_begeleiders,
     household_members,
+    household_profile_assignments,
     households,
     trajectories,
     trajectory_history,
@@ -40,6 +42,7 @@ from budget_ledger.creditors import (
 from budget_ledger.eligibility import EligibilityDecision, OntzorgingForm, PermitType, ReasonCode
 from budget_ledger.expected_income import Coverage, ExpectedIncome, IncomeFrequency, IncomeSource
 from budget_ledger.gemeenten import Gemeente, GemeenteSettings, NewGemeente, PeriodAnchor
+from budget_ledger.household_profiles import AssignProfile, ProfileAssignment
 from budget_ledger.households import Household, Member, MemberRole, NewHousehold
 from budget_ledger.identifiers import PaymentReference
 from budget_ledger.ledger.money import Money
@@ -71,6 +74,19 @@ def _decision(row: Any) -> EligibilityDecision:
         policy_reference=row.policy_reference,
         decided_at=row.decided_at,
         decided_by=row.decided_by,
+    )
+
+
+def _assignment(row: Any) -> ProfileAssignment:
+    return ProfileAssignment(
+        id=row.id,
+        household_id=row.household_id,
+        valid_from=row.valid_from,
+        profile=row.profile,
+        overrides=row.overrides,
+        reason=row.reason,
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
     )
 
 
@@ -261,6 +277,35 @@ class SqlRegistryStore:
             )
             for row in rows
         ]
+
+    # -- rule-profile assignments --------------------------------------------------------------
+
+    def add_profile_assignment(
+        self, household_id: int, command: AssignProfile, actor: str, now: datetime
+    ) -> ProfileAssignment:
+        """Append one assignment; the table is append-only, so this is the only write it ever gets."""
+        row = self.conn.execute(
+            insert(household_profile_assignments).returning(*household_profile_assignments.c),
+            {
+                "household_id": household_id,
+                "valid_from": command.valid_from,
+                "profile": command.profile,
+                "overrides": command.overrides,
+                "reason": command.reason,
+                "recorded_by": actor,
+                "recorded_at": now,
+            },
+        ).one()
+        return _assignment(row)
+
+    def profile_assignments(self, household_id: int) -> list[ProfileAssignment]:
+        """Every assignment of the household, oldest recorded first."""
+        query = (
+            select(household_profile_assignments)
+            .where(household_profile_assignments.c.household_id == household_id)
+            .order_by(household_profile_assignments.c.id)
+        )
+        return [_assignment(row) for row in self.conn.execute(query)]
 
     # -- trajectories -------------------------------------------------------------------------
 

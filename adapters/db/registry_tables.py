@@ -1,5 +1,6 @@
 """Tables of the registry a budgetbeheerder works in: gemeenten, households, trajectories, creditors,
-expected income. Created by migration 0002; amounts are BIGINT cents, dates are DATE.
+expected income (created by migration 0002), and household profile assignments (0003). Amounts are BIGINT
+cents, dates are DATE.
 """
 
 from __future__ import annotations
@@ -209,4 +210,19 @@ expected_income = Table(
     CheckConstraint("amount_cents > 0", name="positive_amount"),
     CheckConstraint("first_expected_latest >= first_expected_on", name="latest_after_first"),
     CheckConstraint("valid_to IS NULL OR valid_to >= entitlement_from", name="valid_range"),
+)
+
+household_profile_assignments = Table(
+    "household_profile_assignments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("household_id", BigId, ForeignKey("households.id"), nullable=False, index=True),
+    Column("valid_from", Date, nullable=False),
+    # NULL: the household follows its gemeente's own profile.
+    Column("profile", String(60), nullable=True),
+    # A partial profile version; {} for none. Append-only: the database refuses UPDATE and DELETE.
+    Column("overrides", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
 )
