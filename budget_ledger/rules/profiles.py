@@ -212,6 +212,14 @@ class LeefgeldPolicy(_Model):
     amount: Amount | None = Field(
         default=None, validate_default=True, description="per payment (per week or per month); only for mode fixed"
     )
+    first_month_amount: Amount | None = Field(
+        default=None,
+        description="monthly leefgeld for a trajectory that starts mid-month; none: the amount pro rata by days",
+    )
+    buffer_per_month: Amount = Field(
+        default=Money(0),
+        description="kept on the basisrekening each month before the remainder is leefgeld (S12: €5-10)",
+    )
     floor_per_week: Amount = Money(4500)
     floor_per_extra_member_per_week: Amount = Money(1100)
 
@@ -237,7 +245,18 @@ class LeefgeldPolicy(_Model):
             raise ValueError("the amount must be above zero")
         return value
 
-    @field_validator("floor_per_week", "floor_per_extra_member_per_week")
+    @field_validator("first_month_amount")
+    @classmethod
+    def _first_month(cls, value: Money | None, info: ValidationInfo) -> Money | None:
+        if value is None:
+            return value
+        if info.data.get("mode") is not LeefgeldMode.FIXED or info.data.get("frequency") is not LeefgeldFrequency.MONTHLY:
+            raise ValueError("a first-month amount only applies to fixed monthly leefgeld")
+        if value.is_negative:
+            raise ValueError("the amount cannot be below zero")
+        return value
+
+    @field_validator("floor_per_week", "floor_per_extra_member_per_week", "buffer_per_month")
     @classmethod
     def _not_negative(cls, value: Money) -> Money:
         if value.is_negative:
@@ -318,6 +337,9 @@ class Reservering(_Model):
     name: str = Field(pattern=SLUG, max_length=40, description="becomes the account reservering:<name>")
     amount_per_month: Amount
     from_month: Count = Field(default=1, ge=1, le=36, description="month of the trajectory, 1 = the start month")
+    pays: CostCategory | None = Field(
+        default=None, description="one-off bills of this category (a jaarafrekening) are paid from it first"
+    )
 
     @field_validator("amount_per_month")
     @classmethod
@@ -336,6 +358,10 @@ class KredietAflossingPolicy(_Model):
 
     enabled: Flag = False
     months: Count = Field(default=36, ge=1, le=120)
+    from_month: Count = Field(
+        default=2, ge=1, le=36,
+        description="month of the trajectory of the first instalment; 2: after the bijstand's first, partial month",
+    )
     suspend_below_leefgeld_floor: Flag = True
 
 
