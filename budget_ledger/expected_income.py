@@ -22,7 +22,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import Field, field_validator, model_validator
 
 from budget_ledger.clock import Clock, system_clock
-from budget_ledger.errors import InvalidInputError
+from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.gemeenten import GemeenteSettings
 from budget_ledger.households import read_for_household, require_household
 from budget_ledger.identifiers import parse_iban
@@ -184,6 +184,9 @@ class ExpectedIncome:
     payer_ibans: tuple[str, ...]
     references: tuple[str, ...]
     updated_at: datetime
+    rejected_on: date | None = None
+    """A toeslag whose beschikking came back at €0: nothing more is expected from it (S2, negative case)."""
+    rejection_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +223,9 @@ def _month_share(amount: Money, month: date, entitled_from: date, valid_to: date
 
 
 def expected_payments(income: ExpectedIncome, until: date, calendar: PaymentCalendar = DEFAULT_CALENDAR) -> list[ExpectedPayment]:
-    """The payments of `income` due on or before `until`, oldest first."""
+    """The payments of `income` due on or before `until`, oldest first; none for a rejected toeslag."""
+    if income.rejected_on is not None:
+        return []
     if income.frequency is IncomeFrequency.ONCE:
         if income.first_expected_on > until:
             return []
@@ -343,6 +348,11 @@ def reschedule_dependents(uow: UnitOfWork, creditor_id: int, polis_start: date, 
     return moved
 
 
+class RecordRejection(Command):
+    decided_on: date = Field(description="the date of the beschikking")
+    reason: str = Field(min_length=5, max_length=2000)
+
+
 class IncomeService:
     def __init__(self, transactions: Transactions, clock: Clock = system_clock,
                  calendar: PaymentCalendar = DEFAULT_CALENDAR) -> None:
@@ -364,6 +374,25 @@ class IncomeService:
                 conditions = creditor.starts_on
             values = _resolve(new, conditions, settings, self._calendar)
             income_id = uow.registry.insert_expected_income(household_id, values, self._clock())
+            return uow.registry.expected_income(income_id)
+
+        return self._tx.run(work)
+
+    def record_rejection(self, income_id: int, data: RecordRejection | Mapping[str, Any], actor: str) -> ExpectedIncome:
+        """Dienst Toeslagen rejected the toeslag: stop expecting it. Only toeslagen can be rejected here,
+        and only once; a later positive decision is a new expectation."""
+        decision = validated(RecordRejection, data)
+
+        def work(uow: UnitOfWork) -> ExpectedIncome:
+            income = uow.registry.expected_income(income_id)
+            if income is None:
+                raise NotFoundError(f"there is no expected income {income_id}", field="income_id")
+            if income.source not in TOESLAGEN:
+                raise InvalidInputError("income_id", f"{income.source.value} is not a toeslag; only a toeslag is rejected by beschikking")
+            if income.rejected_on is not None:
+                raise ConflictError(f"expected income {income_id} was already rejected on {income.rejected_on}", field="income_id")
+            uow.registry.update_expected_income(
+                income_id, {"rejected_on": decision.decided_on, "rejection_reason": f"{decision.reason} ({actor})"}, self._clock())
             return uow.registry.expected_income(income_id)
 
         return self._tx.run(work)

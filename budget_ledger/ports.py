@@ -87,8 +87,8 @@ class UnitOfWorkFactory(Protocol):
 
 
 class RegistryStore(Protocol):
-    """Storage of gemeenten, households, trajectories, creditors, expected income and households' rule-profile
-    assignments, for one transaction.
+    """Storage of gemeenten, households, trajectories, creditors, expected income, households' rule-profile
+    assignments and recorded budgetplans, for one transaction.
 
     Implemented by budget_ledger.adapters.db.registry_store.SqlRegistryStore; see it for the semantics
     of each method. Typed loosely (Any) here to keep this protocol readable; the dataclasses it returns
@@ -127,3 +127,6 @@ class RegistryStore(Protocol):
     def dependents_of_creditor(self, creditor_id: int) -> list[Any]: ...
     def add_profile_assignment(self, household_id: int, command: Any, actor: str, now: datetime) -> Any: ...
     def profile_assignments(self, household_id: int) -> list[Any]: ...
+    def budgetplan_versions(self, household_id: int, month: date, *, lock: bool = False) -> list[Any]: ...
+    def add_budgetplan(self, household_id: int, month: date, version: int, fingerprint: str,
+                       content: dict[str, Any], actor: str, now: datetime) -> Any: ...

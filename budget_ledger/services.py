@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from budget_ledger.budgetplans import BudgetplanService
 from budget_ledger.creditors import CreditorService
 from budget_ledger.expected_income import IncomeService
+from budget_ledger.forecasts import ForecastService
 from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
+from budget_ledger.planning import PlanningService
 from budget_ledger.posting import LedgerService
 from budget_ledger.trajectories import TrajectoryService
 
@@ -25,3 +28,6 @@ class Services:
     profiles: HouseholdProfileService
     profile_catalog: ProfileCatalog
     """The rule profiles loaded from config/profiles, by name."""
+    planning: PlanningService
+    budgetplans: BudgetplanService
+    forecasts: ForecastService

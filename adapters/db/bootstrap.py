@@ -5,12 +5,15 @@ from __future__ import annotations
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.unit_of_work import unit_of_work_factory
 from budget_ledger.adapters.profiles import load_profiles
+from budget_ledger.budgetplans import BudgetplanService
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.creditors import CreditorService
 from budget_ledger.expected_income import IncomeService
+from budget_ledger.forecasts import ForecastService
 from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
+from budget_ledger.planning import PlanningService
 from budget_ledger.posting import LedgerService
 from budget_ledger.services import Services
 from budget_ledger.trajectories import TrajectoryService
@@ -35,6 +38,7 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
     tx = transactions(database)
     if catalog is None:
         catalog = profile_catalog(database)
+    planning = PlanningService(tx, catalog, clock)
     return Services(
         ledger=LedgerService(tx),
         gemeenten=GemeenteService(tx, clock),
@@ -44,4 +48,7 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
         income=IncomeService(tx, clock),
         profiles=HouseholdProfileService(tx, catalog, clock),
         profile_catalog=catalog,
+        planning=planning,
+        budgetplans=BudgetplanService(tx, planning, clock),
+        forecasts=ForecastService(tx, planning, clock),
     )

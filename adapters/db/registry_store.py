@@ -1,5 +1,5 @@
-"""The registry's storage in SQL: gemeenten, households, trajectories, creditors, expected income, and
-households' rule-profile assignments.
+"""The registry's storage in SQL: gemeenten, households, trajectories, creditors, expected income,
+households' rule-profile assignments, and the recorded versions of budgetplans.
 
 Plain SQLAlchemy Core on the unit of work's connection; rows become the service layer's frozen
 dataclasses here, so nothing above this module sees a row or a session.
@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from budget_ledger.adapters.db.registry_tables import (
+    budgetplans,
     creditor_payers,
     creditor_schedules,
     creditors,
@@ -29,6 +30,7 @@ from budget_ledger.adapters.db.registry_tables import (
     trajectory_history,
     trajectory_milestones,
 )
+from budget_ledger.budgetplans import StoredBudgetplan
 from budget_ledger.creditors import (
     Creditor,
     CreditorCategory,
@@ -85,6 +87,19 @@ def _assignment(row: Any) -> ProfileAssignment:
         profile=row.profile,
         overrides=row.overrides,
         reason=row.reason,
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+    )
+
+
+def _budgetplan(row: Any) -> StoredBudgetplan:
+    return StoredBudgetplan(
+        id=row.id,
+        household_id=row.household_id,
+        month=row.month,
+        version=row.version,
+        fingerprint=row.fingerprint,
+        content=row.content,
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
     )
@@ -306,6 +321,38 @@ class SqlRegistryStore:
             .order_by(household_profile_assignments.c.id)
         )
         return [_assignment(row) for row in self.conn.execute(query)]
+
+    # -- budgetplans ---------------------------------------------------------------------------
+
+    def budgetplan_versions(self, household_id: int, month: date, *, lock: bool = False) -> list[StoredBudgetplan]:
+        """Every recorded version of the household's plan for `month`, oldest first. With `lock`, the
+        household's row is locked first (PostgreSQL; SQLite's writer already holds the database), so two
+        recorders take turns and cannot both add the same next version."""
+        if lock:
+            self.conn.execute(select(households.c.id).where(households.c.id == household_id).with_for_update())
+        query = (
+            select(budgetplans)
+            .where(budgetplans.c.household_id == household_id, budgetplans.c.month == month)
+            .order_by(budgetplans.c.version)
+        )
+        return [_budgetplan(row) for row in self.conn.execute(query)]
+
+    def add_budgetplan(self, household_id: int, month: date, version: int, fingerprint: str,
+                       content: dict[str, Any], actor: str, now: datetime) -> StoredBudgetplan:
+        """Append one version; the table is append-only, so this is the only write it ever gets."""
+        row = self.conn.execute(
+            insert(budgetplans).returning(*budgetplans.c),
+            {
+                "household_id": household_id,
+                "month": month,
+                "version": version,
+                "fingerprint": fingerprint,
+                "content": content,
+                "recorded_by": actor,
+                "recorded_at": now,
+            },
+        ).one()
+        return _budgetplan(row)
 
     # -- trajectories -------------------------------------------------------------------------
 
@@ -560,6 +607,8 @@ class SqlRegistryStore:
                 payer_ibans=tuple(row.payer_ibans or ()),
                 references=tuple(row.references or ()),
                 updated_at=row.updated_at,
+                rejected_on=row.rejected_on,
+                rejection_reason=row.rejection_reason,
             )
             for row in self.conn.execute(select(expected_income).where(condition).order_by(expected_income.c.id))
         ]

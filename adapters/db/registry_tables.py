@@ -1,6 +1,6 @@
 """Tables of the registry a budgetbeheerder works in: gemeenten, households, trajectories, creditors,
-expected income (created by migration 0002), and household profile assignments (0003). Amounts are BIGINT
-cents, dates are DATE.
+expected income (created by migration 0002), household profile assignments (0003) and the recorded versions
+of budgetplans (0004). Amounts are BIGINT cents, dates are DATE.
 """
 
 from __future__ import annotations
@@ -207,6 +207,8 @@ expected_income = Table(
     Column("references", JSON, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("rejected_on", Date, nullable=True),
+    Column("rejection_reason", Text, nullable=True),
     CheckConstraint("amount_cents > 0", name="positive_amount"),
     CheckConstraint("first_expected_latest >= first_expected_on", name="latest_after_first"),
     CheckConstraint("valid_to IS NULL OR valid_to >= entitlement_from", name="valid_range"),
@@ -225,4 +227,22 @@ household_profile_assignments = Table(
     Column("reason", Text, nullable=False),
     Column("recorded_by", String(200), nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+budgetplans = Table(
+    "budgetplans",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("household_id", BigId, ForeignKey("households.id"), nullable=False),
+    # The first day of the month the plan is for.
+    Column("month", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+    # sha256 (hex) of the canonical JSON of the plan's terms; a new version only when it differs.
+    Column("fingerprint", String(64), nullable=False),
+    # The plan as plain JSON (amounts as decimal strings). Append-only: the database refuses UPDATE and DELETE.
+    Column("content", JSON, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("household_id", "month", "version", name="uq_budgetplans_household_id_month_version"),
+    CheckConstraint("version >= 1", name="version_positive"),
 )

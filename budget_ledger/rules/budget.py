@@ -49,6 +49,17 @@ def last_instalment(loan: Money, months: int) -> Money:
     return loan - regular_instalment(loan, months) * (months - 1)
 
 
+def next_instalment(loan: Money, months: int, outstanding: Money) -> Money:
+    """The next instalment with `outstanding` still owed: the regular one, the last one (which absorbs the
+    rounding), or nothing once the loan is repaid."""
+    if outstanding.cents <= 0:
+        return Money(0)
+    if not last_instalment(loan, months) < outstanding:
+        return outstanding
+    regular = regular_instalment(loan, months)
+    return regular if regular < outstanding else outstanding
+
+
 def trajectory_month(snapshot: HouseholdSnapshot, month: date) -> int:
     return snapshot.trajectory.month_number(month_start(month))
 
@@ -74,7 +85,7 @@ def month_budget(snapshot: HouseholdSnapshot, version: ProfileVersion, month: da
     if aflossing is None:
         aflossing = Money(0)
         if policy.enabled and snapshot.krediet is not None and number >= policy.from_month:
-            aflossing = regular_instalment(snapshot.krediet.amount, policy.months)
+            aflossing = next_instalment(snapshot.krediet.amount, policy.months, snapshot.balances.krediet_outstanding)
     return MonthBudget(
         month=month,
         income=dict(snapshot.monthly_income.get(month, {})),

@@ -13,24 +13,13 @@ from collections.abc import Iterable
 from datetime import date
 
 from budget_ledger.ledger.money import Money
-from budget_ledger.rules.budget import last_instalment, month_budget, regular_instalment
+from budget_ledger.rules.budget import month_budget, next_instalment
 from budget_ledger.rules.engine import BasePolicy, Need, NeedKind, Phase, PlanState, Step, months_between
 from budget_ledger.rules.plan import FindingKind, Flow, Severity
 from budget_ledger.rules.snapshot import KREDIET_LOAN, month_start
 from budget_ledger.rules.texts import day_text, month_name
 
 OBLIGATION = "krediet-aflossing"
-
-
-def instalment(loan: Money, months: int, outstanding: Money) -> Money:
-    """The next instalment with `outstanding` still owed."""
-    if outstanding.cents <= 0:
-        return Money(0)
-    last = last_instalment(loan, months)
-    if not last < outstanding:
-        return outstanding
-    regular = regular_instalment(loan, months)
-    return regular if regular < outstanding else outstanding
 
 
 def withheld_aflossing(state: PlanState, month: date) -> Money | None:
@@ -71,7 +60,7 @@ class KredietAflossing(BasePolicy):
         policy = version.krediet_aflossing
         krediet = state.snapshot.krediet
         assert krediet is not None
-        amount = instalment(krediet.amount, policy.months, state.balance(KREDIET_LOAN))
+        amount = next_instalment(krediet.amount, policy.months, state.balance(KREDIET_LOAN))
         state.aflossing[month] = Money(0)  # until it is paid: suspended, or nothing left to repay
         if amount.cents <= 0:
             return

@@ -61,6 +61,8 @@ class Reserveringen(BasePolicy):
         account = reservering_account(reservering.name)
         held = state.balance(account)
         amount = need.amount if not held < need.amount else held
+        if state.basis + amount < need.amount:
+            return  # the bill cannot be paid whole anyway: keep the reservering for when it can
         if amount.cents > 0:
             obligation = f"reservering-opname:{reservering.name}:{need.obligation}"
             state.emit(transfer(state.key(obligation, need.due_on), obligation, need.due_on, amount,

@@ -1,0 +1,390 @@
+"""Planning a household's money: from the registry and the book to the rules engine and back.
+
+This is the one place that turns the stored world into a `HouseholdSnapshot` (creditors' bills on bank
+business days, expected and received income with the months it covers, balances, what earlier plans
+booked) and a plan's movements into journal entries. The payment run, the CLI and the API all plan and
+post through `PlanningService`, so there is one way a rule moves money (ground rule 2).
+
+A plan is posted in the same transaction it was made in, from balances read in that transaction: on
+SQLite the writer lock is taken first (BEGIN IMMEDIATE), on PostgreSQL the posting locks the accounts,
+and the idempotency keys (household, obligation, due date) make a second run a replay.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+from dateutil.relativedelta import relativedelta
+
+from budget_ledger.chart import BANK, CLIENT_MONEY, IN_TRANSIT, household_code
+from budget_ledger.clock import Clock, system_clock
+from budget_ledger.creditors import Creditor, Frequency
+from budget_ledger.creditors import Payer as CreditorPayer
+from budget_ledger.errors import ConflictError, InvalidInputError
+from budget_ledger.expected_income import ExpectedIncome, expected_payments
+from budget_ledger.household_profiles import ProfileAssignment, ProfileCatalog, effective_version
+from budget_ledger.households import Household, require_household
+from budget_ledger.ledger.accounts import AccountSpec, AccountType
+from budget_ledger.ledger.entries import EntryRequest, EntrySource, PostedEntry, Posting
+from budget_ledger.ledger.money import Money
+from budget_ledger.payment_calendar import DEFAULT_CALENDAR, PaymentCalendar
+from budget_ledger.ports import UnitOfWork
+from budget_ledger.posting import BulkResult, open_accounts_in, post_in
+from budget_ledger.rules.engine import plan as make_plan
+from budget_ledger.rules.plan import KEY_PREFIX, Flow, Movement, Plan
+from budget_ledger.rules.profiles import CostCategory, Profile, ProfileVersion, Toeslag
+from budget_ledger.rules.snapshot import (
+    Balances,
+    Bill,
+    HouseholdSnapshot,
+    Inflow,
+    Krediet,
+    PastMovement,
+    Payer,
+    ToeslagExpectation,
+    month_end,
+    month_start,
+)
+from budget_ledger.rules.snapshot import Trajectory as TrajectoryWindow
+from budget_ledger.trajectories import Trajectory, TrajectoryStatus
+from budget_ledger.transactions import Transactions
+
+ACTIVE = (TrajectoryStatus.AANGEMELD, TrajectoryStatus.ACTIEF, TrajectoryStatus.VERLENGD, TrajectoryStatus.IN_AFBOUW)
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_TOESLAGEN = frozenset(t.value for t in Toeslag)
+_PAYERS = {CreditorPayer.LEDGER: Payer.LEDGER, CreditorPayer.CLIENT_INCASSO: Payer.CLIENT}
+
+
+class HouseholdRules:
+    """The engine's `RuleSource` for one household: its gemeente's profile with its own assignments."""
+
+    def __init__(self, gemeente_profile: Profile, catalog: ProfileCatalog, assignments: Sequence[ProfileAssignment],
+                 *, force_profile: Profile | None = None) -> None:
+        self._gemeente = gemeente_profile
+        self._catalog = catalog
+        self._assignments = tuple(assignments)
+        self._forced = force_profile
+        self.name = force_profile.name if force_profile else self._latest_name()
+        self.version_on = cache(self._version_on)
+
+    def _latest_name(self) -> str:
+        if not self._assignments:
+            return self._gemeente.name
+        latest = max(self._assignments, key=lambda a: (a.valid_from, a.recorded_at, a.id))
+        return latest.profile or self._gemeente.name
+
+    def _version_on(self, day: date) -> ProfileVersion:
+        if self._forced is not None:
+            return self._forced.version_on(day)
+        return effective_version(self._gemeente, self._catalog, self._assignments, day).version
+
+
+# -- from stored facts to a snapshot -----------------------------------------------------------------
+
+
+def _pro_rata(amount: Money, first: date) -> Money:
+    days_in_month = month_end(first).day
+    days = days_in_month - first.day + 1
+    return amount if days == days_in_month else amount.allocate([days, days_in_month - days])[0]
+
+
+def bills_of(creditors: Iterable[Creditor], start: date, end: date, calendar: PaymentCalendar) -> list[Bill]:
+    """Every instalment due from `start` to `end`, moved to the next business day, with the month it is for.
+
+    A monthly schedule that begins between due days also owes the part-month from its first day (S1: rent
+    from 15 March is 17/31 × 650 = 356.45, due on the first business day from 15 March).
+    """
+    bills: list[Bill] = []
+    for creditor in creditors:
+        first_schedule = min(creditor.schedules, key=lambda s: s.valid_from, default=None)
+        for schedule in creditor.schedules:
+            dues = schedule.due_dates(start, end)
+            begins = schedule.valid_from
+            items = [(due, schedule.amount) for due in dues]
+            if (schedule is first_schedule and schedule.frequency is Frequency.MONTHLY and start <= begins <= end
+                    and begins not in dues and all(month_start(due) != month_start(begins) for due in dues)):
+                items.insert(0, (begins, _pro_rata(schedule.amount, begins)))
+            for due, amount in items:
+                payer = creditor.payer_on(due)
+                bills.append(Bill(
+                    creditor_id=creditor.id, creditor=creditor.organisation, category=CostCategory(creditor.category),
+                    due_on=calendar.next_business_day(due), amount=amount, period=month_start(due),
+                    payer=None if payer is None else _PAYERS[payer],
+                    one_off=schedule.frequency is Frequency.ONCE,
+                ))
+    return sorted(bills, key=lambda b: (b.due_on, b.creditor_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    source: str
+    on: date
+    amount: Money
+
+
+def allocate_receipts(receipts: Sequence[Receipt], expected: Sequence[tuple[date, tuple[tuple[date, Money], ...]]]
+                      ) -> list[Inflow]:
+    """Give each received payment of one source the months it covers, by filling the expected payments
+    in order (S2: a zorgtoeslag of 393.00 on 20-05 is April, May and June). Money beyond what was expected
+    covers the month it arrived in."""
+    queue = [[month, amount.cents] for _due, covers in sorted(expected, key=lambda e: e[0]) for month, amount in covers]
+    inflows = []
+    for receipt in sorted(receipts, key=lambda r: r.on):
+        left, covers = receipt.amount.cents, []
+        while left > 0 and queue:
+            month, open_ = queue[0]
+            take = min(left, open_)
+            covers.append((month, Money(take)))
+            left -= take
+            queue[0][1] -= take
+            if queue[0][1] == 0:
+                queue.pop(0)
+        if left > 0:
+            covers.append((month_start(receipt.on), Money(left)))
+        merged: dict[date, Money] = {}
+        for month, amount in covers:
+            merged[month] = merged.get(month, Money(0)) + amount
+        inflows.append(Inflow(receipt.source, receipt.on, receipt.amount, tuple(sorted(merged.items())), booked=True))
+    return inflows
+
+
+def _obligation_of(key: str, household_id: int) -> tuple[str, date] | None:
+    prefix = f"{KEY_PREFIX}:{household_id}:"
+    if not key.startswith(prefix):
+        return None
+    obligation, _, day = key[len(prefix):].rpartition(":")
+    return obligation, date.fromisoformat(day)
+
+
+def past_movement(entry: PostedEntry, household_id: int) -> PastMovement | None:
+    parsed = _obligation_of(entry.idempotency_key, household_id)
+    if parsed is None:
+        return None
+    obligation, due = parsed
+    mine = household_code(household_id) + ":"
+    amount = Money.sum(p.amount for p in entry.postings if p.account.startswith(mine) and not p.amount.is_negative)
+    last = obligation.rsplit(":", 1)[-1]
+    period = date.fromisoformat(last + "-01") if _MONTH.match(last) else None
+    return PastMovement(entry.idempotency_key, entry.rule or "", obligation, due, amount, period)
+
+
+def current_trajectory(trajectories: Sequence[Trajectory]) -> Trajectory | None:
+    running = [t for t in trajectories if t.status in ACTIVE]
+    return max(running, key=lambda t: t.start_date, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFacts:
+    """Everything read for one household, in one transaction."""
+
+    household: Household
+    trajectory: Trajectory
+    creditors: tuple[Creditor, ...]
+    incomes: tuple[ExpectedIncome, ...]
+    entries: tuple[PostedEntry, ...]
+    balances: dict[str, Money]
+    """Household account code (without the household prefix) → balance seen from its normal side."""
+    rules: HouseholdRules
+
+
+def build_snapshot(facts: StoredFacts, as_of: date, until: date, calendar: PaymentCalendar, *,
+                   project_income: bool = False) -> HouseholdSnapshot:
+    """The engine's view of the household on `as_of`, with bills and income through `until`.
+
+    Received income comes from the book. With `project_income` (forecasts) the expected payments not yet
+    received and due after `as_of` are added as future inflows; a payment run never counts on them.
+    """
+    h = facts.household.id
+    trajectory = facts.trajectory
+    horizon = max(until, as_of)
+    expected: dict[str, list[tuple[date, tuple[tuple[date, Money], ...]]]] = defaultdict(list)
+    monthly_income: dict[date, dict[str, Money]] = defaultdict(dict)
+    toeslagen = []
+    # Look two months past the horizon so every month up to it has all its income (bijstand for June
+    # arrives on 1 July), or the budget of the last month would look short.
+    budget_horizon = month_end(horizon + relativedelta(months=2))
+    for income in facts.incomes:
+        payments = expected_payments(income, budget_horizon, calendar)
+        for payment in payments:
+            if payment.due_on <= month_end(horizon):
+                expected[income.source.value].append((payment.due_on, payment.covers))
+            for month, amount in payment.covers:
+                current = monthly_income[month].get(income.source.value, Money(0))
+                monthly_income[month][income.source.value] = current + amount
+        if income.source.value in _TOESLAGEN:
+            toeslagen.append(ToeslagExpectation(Toeslag(income.source.value), income.amount, income.entitlement_from,
+                                                income.first_expected_on, income.rejected_on))
+    income_prefix = household_code(h, "inkomen") + ":"
+    krediet_code = household_code(h, "krediet", "inrichting")
+    receipts: dict[str, list[Receipt]] = defaultdict(list)
+    krediet_total, krediet_on = Money(0), None
+    history = []
+    for entry in facts.entries:
+        moved = past_movement(entry, h)
+        if moved is not None:
+            history.append(moved)
+            continue
+        for posting in entry.postings:
+            if posting.account.startswith(income_prefix) and posting.amount.is_negative:
+                receipts[posting.account[len(income_prefix):]].append(Receipt(
+                    posting.account[len(income_prefix):], entry.booking_date, -posting.amount))
+            if posting.account == krediet_code and posting.amount.is_negative:
+                krediet_total = krediet_total - posting.amount
+                krediet_on = krediet_on or entry.booking_date
+    inflows: list[Inflow] = []
+    for source, got in receipts.items():
+        inflows += allocate_receipts(got, expected.get(source, []))
+    if project_income:
+        for source, payments in expected.items():
+            received = Money.sum(r.amount for r in receipts.get(source, []))
+            cumulative = Money(0)
+            for due, covers in sorted(payments, key=lambda p: p[0]):
+                amount = Money.sum(a for _, a in covers)
+                cumulative = cumulative + amount
+                if not received < cumulative or due <= as_of or due > horizon:
+                    continue
+                inflows.append(Inflow(source, due, amount, covers))
+    balances = facts.balances
+    reserveringen = {code.split(":", 1)[1]: amount for code, amount in balances.items()
+                     if code.startswith("reservering:") and code != "reservering:inrichting"}
+    return HouseholdSnapshot(
+        household_id=h,
+        members=facts.household.size,
+        as_of=as_of,
+        trajectory=TrajectoryWindow(trajectory.start_date, trajectory.last_day, trajectory.status.value),
+        balances=Balances(
+            basis=balances.get("basis", Money(0)),
+            krediet_unspent=balances.get("reservering:inrichting", Money(0)),
+            krediet_outstanding=balances.get("krediet:inrichting", Money(0)),
+            voorschot_outstanding=balances.get("voorschot:toeslag", Money(0)),
+            reserveringen=reserveringen,
+        ),
+        bills=tuple(bills_of(facts.creditors, trajectory.start_date, horizon, calendar)),
+        inflows=tuple(sorted(inflows, key=lambda i: (i.on, i.source))),
+        toeslagen=tuple(toeslagen),
+        monthly_income={m: dict(v) for m, v in monthly_income.items()},
+        krediet=Krediet(krediet_total, krediet_on) if krediet_on else None,
+        history=tuple(history),
+        calendar=calendar,
+    )
+
+
+# -- from a plan to journal entries ------------------------------------------------------------------
+
+
+def entry_request(household_id: int, movement: Movement, actor: str) -> EntryRequest:
+    """The journal entry for a movement: the household's side as planned, plus the bank side when money
+    crosses the organisation's bank account (out: onderweg until the statement confirms it, design.md §3)."""
+    postings = [Posting(household_code(household_id, *account.split(":")), amount) for account, amount in movement.postings]
+    if movement.flow is Flow.OUT:
+        postings += [Posting(CLIENT_MONEY, movement.amount), Posting(IN_TRANSIT, -movement.amount)]
+    elif movement.flow is Flow.IN:
+        postings += [Posting(BANK, movement.amount), Posting(CLIENT_MONEY, -movement.amount)]
+    return EntryRequest(
+        idempotency_key=movement.key,
+        booking_date=movement.booking_date,
+        value_date=movement.due_on if movement.booked_on else None,
+        postings=tuple(postings),
+        reason=movement.reason,
+        actor=actor,
+        source=EntrySource.BATCH_RUN,
+        rule=movement.rule,
+        household_id=household_id,
+        metadata={k: v for k, v in (("obligation", movement.obligation),
+                                     ("period", movement.period.isoformat() if movement.period else None),
+                                     ("creditor_id", str(movement.creditor_id) if movement.creditor_id else None))
+                  if v is not None},
+    )
+
+
+def reservering_specs(household_id: int, movements: Iterable[Movement]) -> list[AccountSpec]:
+    """Accounts for the reserveringen a plan uses (reservering:<name> is opened the first time it is needed)."""
+    names = {account for m in movements for account, _ in m.postings if account.startswith("reservering:")}
+    return [AccountSpec(household_code(household_id, *name.split(":")), f"Reservering {name.split(':', 1)[1]}",
+                        AccountType.ASSET, household_id, True)
+            for name in sorted(names) if name != "reservering:inrichting"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    plan: Plan
+    posted: dict[str, int]
+    replayed: dict[str, int]
+
+
+class PlanningService:
+    def __init__(self, transactions: Transactions, catalog: ProfileCatalog, clock: Clock = system_clock,
+                 calendar: PaymentCalendar = DEFAULT_CALENDAR) -> None:
+        self._tx = transactions
+        self._catalog = catalog
+        self._clock = clock
+        self._calendar = calendar
+
+    @property
+    def calendar(self) -> PaymentCalendar:
+        return self._calendar
+
+    def facts(self, uow: UnitOfWork, household_id: int, *, profile: str | None = None) -> StoredFacts:
+        household = require_household(uow, household_id)
+        trajectory = current_trajectory(uow.registry.trajectories_of(household_id))
+        if trajectory is None:
+            raise ConflictError(f"household {household_id} has no running ontzorgtraject to plan for",
+                                field="household_id")
+        gemeente_profile = self._catalog.for_gemeente(uow.registry.gemeente(household.gemeente_id))
+        forced = self._catalog.get(profile, field="profile") if profile else None
+        rules = HouseholdRules(gemeente_profile, self._catalog, uow.registry.profile_assignments(household_id),
+                               force_profile=forced)
+        prefix = household_code(household_id) + ":"
+        balances = {a.code[len(prefix):]: a.normal_balance() for a in uow.ledger.accounts(household_id=household_id)}
+        return StoredFacts(
+            household=household,
+            trajectory=trajectory,
+            creditors=tuple(uow.registry.creditors_of(household_id)),
+            incomes=tuple(uow.registry.expected_income_of(household_id)),
+            entries=tuple(uow.ledger.iter_entries(household_id=household_id)),
+            balances=balances,
+            rules=rules,
+        )
+
+    def plan(self, household_id: int, start: date, end: date, *, profile: str | None = None,
+             as_of: date | None = None) -> Plan:
+        """What the rules would do for the household from `start` to `end`; nothing is written."""
+        if end < start:
+            raise InvalidInputError("end", f"the period ends on {end}, before it starts on {start}")
+
+        def work(uow: UnitOfWork) -> Plan:
+            facts = self.facts(uow, household_id, profile=profile)
+            snapshot = build_snapshot(facts, as_of or end, end, self._calendar)
+            return make_plan(snapshot, facts.rules, start, end)
+
+        return self._tx.run(work, write=False)
+
+    def run(self, household_id: int, through: date, actor: str) -> PlanResult:
+        """Plan every obligation of the trajectory due by `through` that is not booked yet, and book it.
+
+        Catching up from the trajectory's start means a run missed while the service was down is made
+        up the next time; what was booked before is skipped by its key.
+        """
+
+        def work(uow: UnitOfWork) -> PlanResult:
+            facts = self.facts(uow, household_id)
+            start = facts.trajectory.start_date
+            if through < start:  # nothing is due before the trajectory starts
+                return PlanResult(Plan(household_id, facts.rules.name, through, through, (), ()), {}, {})
+            snapshot = build_snapshot(facts, through, through, self._calendar)
+            plan = make_plan(snapshot, facts.rules, start, through)
+            return self._book(uow, household_id, plan, actor)
+
+        return self._tx.run(work)
+
+    def _book(self, uow: UnitOfWork, household_id: int, plan: Plan, actor: str) -> PlanResult:
+        open_accounts_in(uow.ledger, reservering_specs(household_id, plan.movements))
+        requests = [entry_request(household_id, m, actor) for m in plan.movements]
+        result: BulkResult = post_in(uow.ledger, requests) if requests else BulkResult()
+        return PlanResult(plan, dict(result.posted), dict(result.replayed))
+
