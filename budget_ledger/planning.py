@@ -49,6 +49,7 @@ from budget_ledger.rules.snapshot import (
     ToeslagExpectation,
     month_end,
     month_start,
+    pro_rata_from,
 )
 from budget_ledger.rules.snapshot import Trajectory as TrajectoryWindow
 from budget_ledger.trajectories import Trajectory, TrajectoryStatus
@@ -87,12 +88,6 @@ class HouseholdRules:
 # -- from stored facts to a snapshot -----------------------------------------------------------------
 
 
-def _pro_rata(amount: Money, first: date) -> Money:
-    days_in_month = month_end(first).day
-    days = days_in_month - first.day + 1
-    return amount if days == days_in_month else amount.allocate([days, days_in_month - days])[0]
-
-
 def bills_of(creditors: Iterable[Creditor], start: date, end: date, calendar: PaymentCalendar) -> list[Bill]:
     """Every instalment due from `start` to `end`, moved to the next business day, with the month it is for.
 
@@ -108,7 +103,7 @@ def bills_of(creditors: Iterable[Creditor], start: date, end: date, calendar: Pa
             items = [(due, schedule.amount) for due in dues]
             if (schedule is first_schedule and schedule.frequency is Frequency.MONTHLY and start <= begins <= end
                     and begins not in dues and all(month_start(due) != month_start(begins) for due in dues)):
-                items.insert(0, (begins, _pro_rata(schedule.amount, begins)))
+                items.insert(0, (begins, pro_rata_from(schedule.amount, begins)))
             for due, amount in items:
                 payer = creditor.payer_on(due)
                 bills.append(Bill(

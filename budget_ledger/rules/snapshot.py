@@ -46,6 +46,13 @@ def month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
+def pro_rata_from(amount: Money, first: date) -> Money:
+    """A month's amount for the days from `first` to the month's end (S1: 17/31 × 650.00 = 356.45)."""
+    days_in_month = month_end(first).day
+    days = days_in_month - first.day + 1
+    return amount if days == days_in_month else amount.allocate([days, days_in_month - days])[0]
+
+
 class BusinessDays(Protocol):
     """The payment calendar the engine moves dates with (budget_ledger.payment_calendar.PaymentCalendar)."""
 

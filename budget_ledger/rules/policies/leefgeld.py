@@ -19,16 +19,10 @@ from budget_ledger.rules.engine import BasePolicy, Need, NeedKind, Phase, PlanSt
 from budget_ledger.rules.plan import FindingKind, Flow, Severity
 from budget_ledger.rules.policies.krediet_aflossing import withheld_aflossing
 from budget_ledger.rules.profiles import LeefgeldFrequency, LeefgeldMode, ProfileVersion
-from budget_ledger.rules.snapshot import LEEFGELD_PAID, month_end, month_start
+from budget_ledger.rules.snapshot import LEEFGELD_PAID, month_start, pro_rata_from
 from budget_ledger.rules.texts import day_text, month_name
 
 OBLIGATION = "leefgeld"
-
-
-def _pro_rata(amount: Money, first: date) -> Money:
-    days_in_month = month_end(first).day
-    days = days_in_month - first.day + 1
-    return amount if days == days_in_month else amount.allocate([days, days_in_month - days])[0]
 
 
 class Leefgeld(BasePolicy):
@@ -73,7 +67,7 @@ class Leefgeld(BasePolicy):
             if policy.frequency is LeefgeldFrequency.MONTHLY and month == month_start(trajectory.start) \
                     and trajectory.start != month:
                 return policy.first_month_amount if policy.first_month_amount is not None \
-                    else _pro_rata(policy.amount, trajectory.start)
+                    else pro_rata_from(policy.amount, trajectory.start)
             return policy.amount
         budget = month_budget(state.snapshot, version, month, state.withheld, withheld_aflossing(state, month))
         monthly = monthly_leefgeld(version, budget)
