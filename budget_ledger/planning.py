@@ -348,13 +348,17 @@ class PlanningService:
 
     def plan(self, household_id: int, start: date, end: date, *, profile: str | None = None,
              as_of: date | None = None) -> Plan:
-        """What the rules would do for the household from `start` to `end`; nothing is written."""
+        """What the rules would do for the household from `start` to `end`; nothing is written.
+
+        Income expected after `as_of` (default: `end`) is counted as arriving when it is due, so a preview
+        of next month shows the rent paid from next month's bijstand; a payment run never counts on it.
+        """
         if end < start:
             raise InvalidInputError("end", f"the period ends on {end}, before it starts on {start}")
 
         def work(uow: UnitOfWork) -> Plan:
             facts = self.facts(uow, household_id, profile=profile)
-            snapshot = build_snapshot(facts, as_of or end, end, self._calendar)
+            snapshot = build_snapshot(facts, as_of or end, end, self._calendar, project_income=True)
             return make_plan(snapshot, facts.rules, start, end)
 
         return self._tx.run(work, write=False)

@@ -70,3 +70,35 @@ def test_balances_csv_of_the_demo_household(services, database):
     # S1 on 20-06: 4,717.19 in all, of which the krediet holds 2,770.43 + the 461.00 the toeslagen refilled.
     assert "assets:huishouden:1:basis,1485.76" in lines
     assert "assets:huishouden:1:reservering:inrichting,3231.43" in lines
+
+
+def test_plan_shows_next_months_payments_of_the_demo_couple_and_writes_nothing(services, database):
+    load_demo_book(services)
+    before = services.ledger.balances()
+    result = invoke("--database-url", database.settings.database_url, "plan", "2", "--from", "2025-07-01",
+                    "--to", "2025-07-31")
+    assert result.exit_code == 0, result.output
+    assert "780.00  vaste_lasten" in result.stdout and "Huur juli 2025 (Woonbedrijf Ieder1)" in result.stdout
+    assert "672.77  leefgeld" in result.stdout
+    assert services.ledger.balances() == before
+
+
+def test_budgetplan_is_recorded_once_and_printed_as_a_document_to_sign(services, database):
+    load_demo_book(services)
+    url = database.settings.database_url
+    first = invoke("--database-url", url, "budgetplan", "1", "--month", "2025-06", "--record", "beheerder.anna")
+    assert first.exit_code == 0, first.output
+    assert "Budgetplan juni 2025" in first.stdout and "versie 1" in first.stdout
+    again = invoke("--database-url", url, "budgetplan", "1", "--month", "2025-06", "--record", "beheerder.anna")
+    assert "versie 1" in again.stdout  # nothing changed, so no second version
+    as_json = invoke("--database-url", url, "budgetplan", "1", "--month", "2025-06", "--format", "json")
+    assert '"1281.38"' in as_json.stdout
+
+
+def test_forecast_of_an_unknown_household_is_a_message_and_exit_1(services, database):
+    load_demo_book(services)
+    result = invoke("--database-url", database.settings.database_url, "forecast", "99")
+    assert result.exit_code == 1
+    assert "there is no household 99" in result.output
+    bad = invoke("--database-url", database.settings.database_url, "forecast", "1", "--months", "40")
+    assert bad.exit_code == 2 and "--months" in bad.output

@@ -6,10 +6,11 @@ Bad input gets a message naming the option and a non-zero exit, never a tracebac
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property, wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -61,6 +62,13 @@ class App:
 
         self.require_current_schema()
         return ledger_service(self.database)
+
+    @cached_property
+    def services(self):  # type: ignore[no-untyped-def]
+        from budget_ledger.adapters.db.bootstrap import services
+
+        self.require_current_schema()
+        return services(self.database)
 
     def require_current_schema(self) -> None:
         from budget_ledger.adapters.db.migrate import current_revision, head_revision
@@ -190,6 +198,78 @@ def check(app: App) -> None:
     if mismatches or not trial.is_balanced:
         sys.exit(1)
     click.echo(f"ok: {len(trial.balances)} accounts, debits {trial.debits} = credits {trial.credits}")
+
+
+MONTH = click.DateTime(formats=["%Y-%m"])
+
+
+@cli.command()
+@click.argument("household", type=click.IntRange(min=1))
+@click.option("--from", "date_from", type=ISO_DATE, required=True, help="First day of the period.")
+@click.option("--to", "date_to", type=ISO_DATE, required=True, help="Last day of the period.")
+@click.option("--profile", help="Plan under this profile instead of the household's own (a what-if).")
+@click.pass_obj
+@refusals_as_messages
+def plan(app: App, household: int, date_from: date, date_to: date, profile: str | None) -> None:
+    """Show what the rules would book for a household in a period, and what they found. Writes nothing."""
+    made = app.services.planning.plan(household, date_from, date_to, profile=profile,
+                                      as_of=date_from - timedelta(days=1))
+    click.echo(f"Plan huishouden {household}, profiel {made.profile}, {date_from} t/m {date_to}")
+    for m in made.movements:
+        click.echo(f"  {m.due_on}  {m.amount!s:>10}  {m.rule:<32} {m.reason}")
+    for f in made.findings:
+        click.echo(f"  ! {f.on}  {f.severity.value:<8} {f.kind.value}: {f.message}")
+        for proposal in f.proposals:
+            click.echo(f"      voorstel: {proposal}")
+    if not made.movements and not made.findings:
+        click.echo("  (niets te doen)")
+
+
+@cli.command()
+@click.argument("household", type=click.IntRange(min=1))
+@click.option("--month", type=MONTH, required=True, help="The month, YYYY-MM.")
+@click.option("--record", "record_as", metavar="USER", help="Record it as a new version (if it changed) as USER.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+@refusals_as_messages
+def budgetplan(app: App, household: int, month: Any, record_as: str | None, fmt: str) -> None:
+    """Print a household's budgetplan for a month: the document a client signs, or its JSON."""
+    from budget_ledger.errors import NotFoundError
+
+    day = month.date()
+    service = app.services.budgetplans
+    version = None
+    if record_as:
+        version = service.record(household, day, record_as).version
+        click.echo(f"budgetplan {day:%Y-%m}: version {version}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps(service.current(household, day).to_json(), indent=2, ensure_ascii=False))
+        return
+    try:
+        click.echo(service.document(household, day, version))
+    except NotFoundError:
+        raise click.ClickException(f"no recorded budgetplan for {day:%Y-%m}: record one with --record USER, "
+                                   "or show the current figures with --format json") from None
+
+
+@cli.command()
+@click.argument("household", type=click.IntRange(min=1))
+@click.option("--months", type=click.IntRange(1, 24), default=6, show_default=True)
+@click.option("--as-of", type=ISO_DATE, help="Forecast from this day (default: today).")
+@click.option("--what-if-profile", help="Also forecast under this profile, side by side.")
+@click.option("--what-if-regime", type=click.Choice(["volledig", "huur_zorg", "geen"]),
+              help="Also forecast under this regime, side by side.")
+@click.pass_obj
+@refusals_as_messages
+def forecast(app: App, household: int, months: int, as_of: date | None, what_if_profile: str | None,
+             what_if_regime: str | None) -> None:
+    """Project the basisrekening month by month and name the first payment that would fail."""
+    service = app.services.forecasts
+    if what_if_profile or what_if_regime:
+        result = service.what_if(household, profile=what_if_profile, regime=what_if_regime, months=months, as_of=as_of)
+    else:
+        result = service.forecast(household, months=months, as_of=as_of)
+    click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
 
 
 @cli.command()
