@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.errors import ConflictError, NotFoundError
+from budget_ledger.identifiers import parse_iban
 from budget_ledger.inputs import Command, checked, validated
 from budget_ledger.payment_calendar import PaymentDayRule
 from budget_ledger.ports import UnitOfWork
@@ -43,6 +44,16 @@ class GemeenteSettings(Command):
     toeslag_first_payment_lag_weeks: int = Field(default=8, ge=0, le=52)
     toeslag_worst_case_lag_weeks: int = Field(default=13, ge=0, le=52)
     rule_profile: str | None = Field(default=None, max_length=60)
+    repayment_iban: str | None = Field(
+        default=None, description="where krediet aflossingen and voorschot repayments are paid; without it the "
+        "payment run records the instruction without an IBAN and warns")
+    repayment_account_holder_name: str | None = Field(
+        default=None, max_length=200, description="the account holder exactly as the bank knows it (VoP)")
+
+    @field_validator("repayment_iban")
+    @classmethod
+    def _repayment_iban(cls, value: str | None) -> str | None:
+        return None if value is None else checked(lambda text: parse_iban(text).iban)(value)
 
     @field_validator("evaluation_window_months")
     @classmethod

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 
@@ -148,12 +148,34 @@ def allocate_receipts(receipts: Sequence[Receipt], expected: Sequence[tuple[date
     return inflows
 
 
+RETRY_MARK = "#"
+"""An obligation planned again after its payment was rejected (and its entry reversed) is booked under
+`plan:<household>:<obligation>:<due date>#<attempt>`: the ledger's key stays unique, the obligation the same."""
+
+
+def base_key(key: str) -> str:
+    """The movement key without the attempt suffix of a re-planned obligation."""
+    return key.split(RETRY_MARK, 1)[0]
+
+
 def _obligation_of(key: str, household_id: int) -> tuple[str, date] | None:
     prefix = f"{KEY_PREFIX}:{household_id}:"
     if not key.startswith(prefix):
         return None
-    obligation, _, day = key[len(prefix):].rpartition(":")
+    obligation, _, day = base_key(key)[len(prefix):].rpartition(":")
     return obligation, date.fromisoformat(day)
+
+
+def retry_keys(entries: Iterable[PostedEntry]) -> dict[str, str]:
+    """For each planned obligation whose every booking has been reversed (its payment was rejected), the key
+    the next booking takes: base key + '#<attempt>'. Obligations with a booking still standing are absent."""
+    entries = list(entries)
+    reversed_ids = {e.reverses_entry_id for e in entries if e.reverses_entry_id is not None}
+    attempts: dict[str, list[bool]] = defaultdict(list)
+    for entry in entries:
+        if entry.idempotency_key.startswith(KEY_PREFIX + ":"):
+            attempts[base_key(entry.idempotency_key)].append(entry.id in reversed_ids)
+    return {key: f"{key}{RETRY_MARK}{len(flags) + 1}" for key, flags in attempts.items() if all(flags)}
 
 
 def past_movement(entry: PostedEntry, household_id: int) -> PastMovement | None:
@@ -165,7 +187,7 @@ def past_movement(entry: PostedEntry, household_id: int) -> PastMovement | None:
     amount = Money.sum(p.amount for p in entry.postings if p.account.startswith(mine) and not p.amount.is_negative)
     last = obligation.rsplit(":", 1)[-1]
     period = date.fromisoformat(last + "-01") if _MONTH.match(last) else None
-    return PastMovement(entry.idempotency_key, entry.rule or "", obligation, due, amount, period)
+    return PastMovement(base_key(entry.idempotency_key), entry.rule or "", obligation, due, amount, period)
 
 
 def current_trajectory(trajectories: Sequence[Trajectory]) -> Trajectory | None:
@@ -219,7 +241,15 @@ def build_snapshot(facts: StoredFacts, as_of: date, until: date, calendar: Payme
     receipts: dict[str, list[Receipt]] = defaultdict(list)
     krediet_total, krediet_on = Money(0), None
     history = []
+    # A planned payment that was rejected is reversed: neither it nor its reversal counts as booked, so the
+    # obligation is planned again (its balances are restored by the reversal itself).
+    reversed_ids = {e.reverses_entry_id for e in facts.entries if e.reverses_entry_id is not None}
+    planned_ids = {e.id for e in facts.entries if _obligation_of(e.idempotency_key, h) is not None}
     for entry in facts.entries:
+        if entry.id in reversed_ids and entry.id in planned_ids:
+            continue
+        if entry.reverses_entry_id is not None and entry.reverses_entry_id in planned_ids:
+            continue
         moved = past_movement(entry, h)
         if moved is not None:
             history.append(moved)
@@ -309,7 +339,12 @@ def reservering_specs(household_id: int, movements: Iterable[Movement]) -> list[
 class PlanResult:
     plan: Plan
     posted: dict[str, int]
+    """Idempotency key → entry id of what this run posted."""
     replayed: dict[str, int]
+    movements: tuple[Movement, ...] = ()
+    """The movements posted, with the keys they were booked under (a re-planned obligation's has '#n')."""
+    facts: StoredFacts | None = None
+    """What the plan was made from, read in the same transaction."""
 
 
 class PlanningService:
@@ -369,21 +404,30 @@ class PlanningService:
         Catching up from the trajectory's start means a run missed while the service was down is made
         up the next time; what was booked before is skipped by its key.
         """
+        return self._tx.run(lambda uow: self.book_in(uow, household_id, through, actor))
 
-        def work(uow: UnitOfWork) -> PlanResult:
-            facts = self.facts(uow, household_id)
-            start = facts.trajectory.start_date
-            if through < start:  # nothing is due before the trajectory starts
-                return PlanResult(Plan(household_id, facts.rules.name, through, through, (), ()), {}, {})
-            snapshot = build_snapshot(facts, through, through, self._calendar)
-            plan = make_plan(snapshot, facts.rules, start, through)
-            return self._book(uow, household_id, plan, actor)
+    def book_in(self, uow: UnitOfWork, household_id: int, through: date, actor: str) -> PlanResult:
+        """`run` inside a unit of work the caller holds: the payment run books a household's plan and writes
+        its payment instructions in one transaction.
 
-        return self._tx.run(work)
+        The household's row is locked first (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+        writers), so two runners for one household plan one after the other, the second from what the
+        first booked.
+        """
+        uow.registry.lock_household(household_id)
+        facts = self.facts(uow, household_id)
+        start = facts.trajectory.start_date
+        if through < start:  # nothing is due before the trajectory starts
+            return PlanResult(Plan(household_id, facts.rules.name, through, through, (), ()), {}, {}, (), facts)
+        snapshot = build_snapshot(facts, through, through, self._calendar)
+        plan = make_plan(snapshot, facts.rules, start, through)
+        return self._book(uow, household_id, plan, actor, facts)
 
-    def _book(self, uow: UnitOfWork, household_id: int, plan: Plan, actor: str) -> PlanResult:
-        open_accounts_in(uow.ledger, reservering_specs(household_id, plan.movements))
-        requests = [entry_request(household_id, m, actor) for m in plan.movements]
+    def _book(self, uow: UnitOfWork, household_id: int, plan: Plan, actor: str, facts: StoredFacts) -> PlanResult:
+        retries = retry_keys(facts.entries)
+        movements = [replace(m, key=retries[m.key]) if m.key in retries else m for m in plan.movements]
+        open_accounts_in(uow.ledger, reservering_specs(household_id, movements))
+        requests = [entry_request(household_id, m, actor) for m in movements]
         result: BulkResult = post_in(uow.ledger, requests) if requests else BulkResult()
-        return PlanResult(plan, dict(result.posted), dict(result.replayed))
-
+        posted = tuple(m for m in movements if m.key in result.posted)
+        return PlanResult(plan, dict(result.posted), dict(result.replayed), posted, facts)

@@ -12,6 +12,7 @@ from budget_ledger.forecasts import ForecastService
 from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
+from budget_ledger.payment_runs import PaymentRunService
 from budget_ledger.planning import PlanningService
 from budget_ledger.posting import LedgerService
 from budget_ledger.trajectories import TrajectoryService
@@ -31,3 +32,4 @@ class Services:
     planning: PlanningService
     budgetplans: BudgetplanService
     forecasts: ForecastService
+    payment_runs: PaymentRunService

@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     organisation_name: str = "Demo Kredietbank"
+    organisation_iban: str = "NL38BNGH0285012345"
+    """The derdengeldenrekening payments are made from: the debtor account of every pain.001 file."""
+    payment_file_version: Literal["pain.001.001.03", "pain.001.001.09"] = "pain.001.001.09"
+    """The bank profile's pain.001 version; .09 is the default from the November 2026 EPC cut-over."""
+    four_eyes: bool = True
+    """A payment run must be approved by another user than the one who started it (also checked by the database)."""
+    scheduler_mode: Literal["embedded", "process", "off"] = "embedded"
+    """embedded: inside `serve`; process: only in `budget-ledger scheduler run`; off: no scheduled jobs."""
+    payment_run_time: str = Field(default="06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    """When the daily payment run starts (Europe/Amsterdam), on TARGET2/Dutch business days."""
+    misfire_grace_hours: int = Field(default=72, ge=1, le=24 * 14)
+    """A job missed while the service was down is run once at start if it is at most this late."""
     config_dir: Path = Path("config")
 
     @field_validator("database_url")

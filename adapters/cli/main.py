@@ -272,6 +272,94 @@ def forecast(app: App, household: int, months: int, as_of: date | None, what_if_
     click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
 
 
+@cli.command("run")
+@click.option("--date", "run_date", type=ISO_DATE, required=True, help="Book everything due by this day.")
+@click.option("--gemeente", help="Only this gemeente's households (its code).")
+@click.option("--household", "households", type=click.IntRange(min=1), multiple=True, help="Only these households.")
+@click.option("--dry-run", is_flag=True, help="Show what the run would do; write nothing.")
+@click.option("--as", "actor", metavar="USER", required=True, help="Who starts the run (recorded; may not approve it).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+@refusals_as_messages
+def payment_run(app: App, run_date: date, gemeente: str | None, households: tuple[int, ...], dry_run: bool,
+                actor: str, fmt: str) -> None:
+    """Start a payment run: book what is due and record the payment instructions, one household at a time."""
+
+    def progress(done: int, total: int, household: int, line: str) -> None:
+        click.echo(f"[{done}/{total}] huishouden {household}: {line}", err=True)
+
+    report = app.services.payment_runs.start(run_date, gemeente=gemeente, households=list(households) or None,
+                                             actor=actor, dry_run=dry_run, progress=progress)
+    data = report.to_json()
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    title = "Proefrun (niets vastgelegd)" if dry_run else f"Betaalrun {report.run_id}"
+    click.echo(f"{title} op {run_date}: {len(report.processed)} huishouden(s), "
+               f"{report.instructions_created} betaalopdracht(en), totaal {report.total}")
+    for category, amount in data["per_category"].items():
+        click.echo(f"  {category:<28} {amount:>12}")
+    for s in report.skipped:
+        click.echo(f"  overgeslagen huishouden {s.household_id}: {s.reason}")
+    for f in report.failed:
+        click.echo(f"  MISLUKT huishouden {f.household_id}: {f.message}")
+    for w in data["shortfalls"] + data["warnings"]:
+        click.echo(f"  ! huishouden {w['household_id']}: {w['message']}")
+    if not dry_run:
+        click.echo(f"Goedkeuren door een tweede persoon: budget-ledger approve {report.run_id} --as USER")
+    if report.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("run_id", type=click.IntRange(min=1))
+@click.option("--as", "actor", metavar="USER", required=True, help="Who approves (not the one who started it).")
+@click.pass_obj
+@refusals_as_messages
+def approve(app: App, run_id: int, actor: str) -> None:
+    """Approve a planned payment run and its instructions (four eyes)."""
+    run = app.services.payment_runs.approve(run_id, actor)
+    count = len(app.services.payment_runs.instructions(run_id, "approved"))
+    click.echo(f"betaalrun {run.id} goedgekeurd door {run.approved_by}: {count} betaalopdracht(en)")
+
+
+@cli.command("export-payments")
+@click.argument("run_id", type=click.IntRange(min=1))
+@click.option("--format", "fmt", type=click.Choice(["pain.001.001.03", "pain.001.001.09"]),
+              help="pain.001 version (default: the bank profile's, settings.payment_file_version).")
+@click.option("-o", "--output", required=True, help="File to write.")
+@click.option("--as", "actor", required=True, help="Who exports (recorded on the run).")
+@click.pass_obj
+@refusals_as_messages
+def export_payments(app: App, run_id: int, fmt: str | None, output: str, actor: str) -> None:
+    """Write an approved run's payments as a pain.001 file, validated against its XSD, and mark them exported."""
+    from datetime import UTC, datetime
+
+    from budget_ledger.adapters.bank.pain001 import Pain001Error, render_pain001
+    from budget_ledger.adapters.bank.payment_file import batch_for
+
+    service = app.services.payment_runs
+    approved = [i for i in service.instructions(run_id, "approved") if i.iban]
+    if not approved:
+        raise click.ClickException(f"payment run {run_id} has no approved payments with an IBAN to export")
+    batch = batch_for(run_id, approved, organisation=app.settings.organisation_name,
+                      debtor_iban=app.settings.organisation_iban, created_at=datetime.now(UTC))
+    try:
+        xml = render_pain001(batch, fmt or app.settings.payment_file_version)
+    except Pain001Error as exc:
+        raise click.ClickException(f"no file written: {exc}") from None
+    target = Path(output)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_bytes(xml)
+    try:
+        service.mark_exported(run_id, batch.message_id, actor, [i.id for i in approved])
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    total = sum((i.amount for i in approved), start=approved[0].amount * 0)
+    click.echo(f"wrote {len(approved)} payments, {total} EUR, message {batch.message_id} to {output}", err=True)
+
+
 @cli.command()
 @click.option("--host", help="Interface to listen on (default from settings).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default from settings).")
@@ -297,8 +385,71 @@ def serve(app: App, host: str | None, port: int | None, demo: bool) -> None:
     click.echo(f"  health:         {base}/health")
     click.echo(f"  API docs:       {base}/schema  (OpenAPI 3.1: {base}/schema/openapi.json)")
     click.echo("  credentials:    none yet; authentication and roles arrive with the API issue")
-    click.echo("  scheduler:      not yet part of this build (arrives with the payment-run issue)")
-    uvicorn.run(create_app(app.settings, database=app.database), host=host, port=port, log_level="info")
+    scheduler = None
+    if app.settings.scheduler_mode == "embedded":
+        from budget_ledger.adapters.scheduler.runner import build_scheduler, context_for, start
+
+        scheduler = build_scheduler(app.settings)
+        start(scheduler, app.settings, context_for(app.database))
+        for job in scheduler.get_jobs():
+            click.echo(f"  scheduler:      {job.id} next at {job.next_run_time:%Y-%m-%d %H:%M %Z}")
+    else:
+        click.echo(f"  scheduler:      {app.settings.scheduler_mode} (not in this process)")
+    try:
+        uvicorn.run(create_app(app.settings, database=app.database), host=host, port=port, log_level="info")
+    finally:
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+
+
+@cli.group()
+def scheduler() -> None:
+    """The scheduled jobs (payment run, expected-income check)."""
+
+
+@scheduler.command("run")
+@click.pass_obj
+def scheduler_run(app: App) -> None:
+    """Run the scheduler in this process until stopped (scheduler_mode must be 'process')."""
+    import signal
+    import threading
+
+    from budget_ledger.adapters.scheduler.runner import build_scheduler, context_for, start
+
+    if app.settings.scheduler_mode != "process":
+        raise click.ClickException(
+            f"scheduler_mode is '{app.settings.scheduler_mode}': set BUDGET_LEDGER_SCHEDULER_MODE=process so that "
+            "only this process runs the jobs (the job store must not be shared by two schedulers)"
+        )
+    app.require_current_schema()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    running = build_scheduler(app.settings)
+    start(running, app.settings, context_for(app.database))
+    for job in running.get_jobs():
+        click.echo(f"{job.id}: next at {job.next_run_time:%Y-%m-%d %H:%M %Z}")
+    stop.wait()
+    running.shutdown(wait=True)
+
+
+@scheduler.command("jobs")
+@click.pass_obj
+def scheduler_jobs(app: App) -> None:
+    """List the stored jobs and their next run (reads the job store; starts nothing)."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    from budget_ledger.adapters.scheduler.runner import TABLE
+
+    app.require_current_schema()
+    store = SQLAlchemyJobStore(url=app.settings.database_url, tablename=TABLE)
+    store.start(None, "default")  # type: ignore[arg-type]
+    stored = store.get_all_jobs()
+    for job in stored:
+        click.echo(f"{job.id}: next at {job.next_run_time:%Y-%m-%d %H:%M %Z}  ({job.name})")
+    if not stored:
+        click.echo("no jobs stored yet: they are added when a scheduler starts")
+    store.shutdown()
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -13,6 +13,7 @@ from budget_ledger.forecasts import ForecastService
 from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
+from budget_ledger.payment_runs import PaymentRunService
 from budget_ledger.planning import PlanningService
 from budget_ledger.posting import LedgerService
 from budget_ledger.services import Services
@@ -51,4 +52,5 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
         planning=planning,
         budgetplans=BudgetplanService(tx, planning, clock),
         forecasts=ForecastService(tx, planning, clock),
+        payment_runs=PaymentRunService(tx, planning, clock, four_eyes=database.settings.four_eyes),
     )

@@ -18,10 +18,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from budget_ledger.adapters.db.models import IDEMPOTENCY_CONSTRAINT
+from budget_ledger.adapters.db.payment_tables import ENTRY_KEY_CONSTRAINT, ONCE_PER_OBLIGATION
 from budget_ledger.ledger.errors import TransientDatabaseError
 from budget_ledger.settings import Settings
 
 _BEGIN_OPTION = "budget_ledger_begin"
+# Unique constraints two racing writers can meet: retrying the transaction turns the loser into a replay.
+_RACE_CONSTRAINTS = {IDEMPOTENCY_CONSTRAINT, ONCE_PER_OBLIGATION, ENTRY_KEY_CONSTRAINT}
+_RACE_COLUMNS = ("journal_entries.idempotency_key", "payment_instructions.entry_key",
+                 "payment_instructions.household_id, payment_instructions.obligation")
 _PG_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization_failure, deadlock, lock_not_available
 
 
@@ -82,13 +87,13 @@ def is_transient(exc: BaseException) -> bool:
     if sqlstate in _PG_TRANSIENT_SQLSTATES:
         return True
     if isinstance(exc, IntegrityError):
-        # Two writers raced for the same idempotency key; on retry the loser finds the winner's entry
-        # and answers with a replay or a conflict.
+        # Two writers raced for the same idempotency key (or, in a payment run, the same obligation's
+        # instruction); on retry the loser finds the winner's entry and answers with a replay or a conflict.
         diag = getattr(orig, "diag", None)
         constraint = getattr(diag, "constraint_name", None) if diag is not None else None
-        return constraint == IDEMPOTENCY_CONSTRAINT or (
-            "journal_entries.idempotency_key" in str(orig) and "UNIQUE" in str(orig)
-        )
+        message = str(orig)
+        return constraint in _RACE_CONSTRAINTS or ("UNIQUE" in message and any(
+            column in message for column in _RACE_COLUMNS))
     if isinstance(exc, OperationalError):
         text = str(orig).lower()
         return "database is locked" in text or "database is busy" in text or "deadlock" in text

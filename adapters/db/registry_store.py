@@ -225,6 +225,12 @@ class SqlRegistryStore:
         found = self.households(ids=[household_id])
         return found[0] if found else None
 
+    def lock_household(self, household_id: int) -> None:
+        """Hold the household's row until the transaction ends (PostgreSQL: FOR NO KEY UPDATE, which still
+        lets other transactions insert rows referring to it; SQLite: BEGIN IMMEDIATE holds the database)."""
+        self.conn.execute(select(households.c.id).where(households.c.id == household_id)
+                          .with_for_update(key_share=True))
+
     def households(
         self,
         *,

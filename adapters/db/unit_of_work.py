@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.ledger_store import SqlLedgerStore
+from budget_ledger.adapters.db.payment_store import SqlPaymentStore
 from budget_ledger.adapters.db.registry_store import SqlRegistryStore
 
 
@@ -17,6 +18,7 @@ class SqlUnitOfWork:
         self.conn = conn
         self.ledger = SqlLedgerStore(conn)
         self.registry = SqlRegistryStore(conn)
+        self.payments = SqlPaymentStore(conn)
 
 
 def unit_of_work_factory(database: Database):  # type: ignore[no-untyped-def]

@@ -1,0 +1,554 @@
+"""Payment runs: book what is due for every household in scope and record a payment instruction for each
+payment that leaves the bank, for a second person to approve and the bank file to carry.
+
+One transaction per household: the planning service books the household's plan (`PlanningService.book_in`,
+the same code path as `PlanningService.run`) and, in the same transaction, an instruction is written for
+each posted movement that leaves the bank (flow OUT: Dr org:clientgelden / Cr org:bank:onderweg). A
+failure rolls back that household only; the run goes on and reports it.
+
+Exactly once. A movement's idempotency key `plan:<household>:<obligation>:<due date>` makes a second
+booking a replay, and a replayed movement gets no instruction; the database's partial unique index on
+(household, obligation, due date) among instructions that are not rejected refuses a second instruction
+even if the ledger were bypassed. A process killed mid-run leaves each household either fully booked with
+its instructions or untouched, so running again completes the run. Two runners at once are serialised
+per household (the household row is locked on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers),
+and a unique violation from a race is retried as a transient error, never reported as a failure.
+
+Payees (decided here, see the issue note):
+- a bill (`vaste_lasten`, a movement with a creditor): the creditor's IBAN, account-holder name (for
+  Verification of Payee) and its reference (betalingskenmerk, RF or free text);
+- leefgeld: the client (the aanvrager's name). The registry holds no IBAN of the client's own account yet,
+  so the instruction has no IBAN: in setup (b) leefgeld goes to the household's own leefgeldrekening
+  (an internal transfer at the bank), in setup (a) the IBAN must be recorded before it can be exported.
+  The export step leaves instructions without an IBAN out (`mark_exported` keeps them approved), and the
+  run report warns about them;
+- krediet aflossing and toeslag voorschot repayments: the gemeente, to `GemeenteSettings.repayment_iban`
+  if set (else no IBAN, with a warning).
+
+Rejection. A rejected instruction (by a person, or by the bank later) reverses its ledger entry; the
+instruction keeps its row (status rejected) and frees its obligation, which the next run plans again under
+the key `<base key>#<attempt>` (see budget_ledger.planning.retry_keys).
+
+Note on design.md §3: the money moves to onderweg when the run books it, not when it is approved; an
+unapproved run that is cancelled reverses its entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from budget_ledger.clock import AMSTERDAM, Clock, system_clock
+from budget_ledger.creditors import Creditor
+from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
+from budget_ledger.gemeenten import require_gemeente
+from budget_ledger.ledger.entries import reversal_request
+from budget_ledger.ledger.money import Money
+from budget_ledger.planning import PlanningService, StoredFacts, current_trajectory
+from budget_ledger.ports import UnitOfWork
+from budget_ledger.posting import post_one_in
+from budget_ledger.rules.plan import Flow, Movement, Severity
+from budget_ledger.transactions import Transactions
+
+
+class RunStatus(StrEnum):
+    PLANNED = "planned"
+    APPROVED = "approved"
+    EXPORTED = "exported"
+    CANCELLED = "cancelled"
+
+
+class InstructionStatus(StrEnum):
+    PLANNED = "planned"
+    APPROVED = "approved"
+    EXPORTED = "exported"
+    EXECUTED = "executed"
+    REJECTED = "rejected"
+
+
+class PayeeKind(StrEnum):
+    CREDITOR = "creditor"
+    CLIENT = "client"
+    GEMEENTE = "gemeente"
+
+
+GEMEENTE_RULES = {"krediet_aflossing": "aflossing-krediet", "toeslag_voorschot": "terugbetaling-voorschot"}
+LEEFGELD_RULE = "leefgeld"
+_SEPA_ID = re.compile(r"^[A-Za-z0-9/?:().,'+ -]{1,35}$")
+
+
+@dataclass(frozen=True, slots=True)
+class NewInstruction:
+    run_id: int
+    household_id: int
+    obligation: str
+    due_date: date
+    execution_date: date
+    entry_key: str
+    entry_id: int
+    rule: str
+    category: str
+    amount: Money
+    payee_kind: PayeeKind
+    creditor_id: int | None
+    payee_name: str
+    iban: str | None
+    bic: str | None
+    reference_kind: str
+    reference: str
+    end_to_end_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentInstruction:
+    id: int
+    run_id: int
+    household_id: int
+    obligation: str
+    due_date: date
+    execution_date: date
+    entry_key: str
+    entry_id: int
+    rule: str
+    category: str
+    amount: Money
+    payee_kind: PayeeKind
+    creditor_id: int | None
+    payee_name: str
+    iban: str | None
+    bic: str | None
+    reference_kind: str
+    reference: str
+    end_to_end_id: str
+    status: InstructionStatus
+    created_at: datetime
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    exported_at: datetime | None = None
+    executed_at: datetime | None = None
+    rejected_by: str | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
+    reversal_entry_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRun:
+    id: int
+    run_date: date
+    scope: dict[str, Any]
+    started_by: str
+    started_at: datetime
+    four_eyes: bool
+    status: RunStatus
+    finished_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    exported_by: str | None = None
+    exported_at: datetime | None = None
+    message_id: str | None = None
+    cancelled_by: str | None = None
+    cancelled_at: datetime | None = None
+    report: dict[str, Any] | None = None
+    """None while the run is going on, or when its process died: the instructions it wrote still stand."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    household_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    household_id: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinding:
+    household_id: int
+    kind: str
+    severity: str
+    on: date
+    message: str
+    amount: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdOutcome:
+    household_id: int
+    instructions: tuple[NewInstruction, ...]
+    instruction_ids: tuple[int, ...]
+    findings: tuple[RunFinding, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunReport:
+    run_id: int | None
+    """None for a dry run: nothing was written."""
+    run_date: date
+    dry_run: bool
+    processed: tuple[int, ...] = ()
+    instruction_ids: tuple[int, ...] = ()
+    instructions: tuple[NewInstruction, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    failed: tuple[Failed, ...] = ()
+    findings: tuple[RunFinding, ...] = ()
+    warnings: tuple[tuple[int, str], ...] = ()
+    per_category: dict[str, Money] = field(default_factory=dict)
+
+    @property
+    def instructions_created(self) -> int:
+        return len(self.instructions)
+
+    @property
+    def total(self) -> Money:
+        return Money.sum(i.amount for i in self.instructions)
+
+    @property
+    def shortfalls(self) -> tuple[RunFinding, ...]:
+        return tuple(f for f in self.findings if f.kind == "tekort")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "run_date": self.run_date.isoformat(),
+            "dry_run": self.dry_run,
+            "households_processed": list(self.processed),
+            "instructions_created": self.instructions_created,
+            "total": str(self.total),
+            "per_category": {k: str(v) for k, v in sorted(self.per_category.items())},
+            "skipped": [{"household_id": s.household_id, "reason": s.reason} for s in self.skipped],
+            "failed": [{"household_id": f.household_id, "message": f.message} for f in self.failed],
+            "shortfalls": [_finding_json(f) for f in self.shortfalls],
+            "warnings": [_finding_json(f) for f in self.findings if f.kind != "tekort"]
+            + [{"household_id": h, "message": m} for h, m in self.warnings],
+        }
+
+
+def _finding_json(f: RunFinding) -> dict[str, Any]:
+    return {"household_id": f.household_id, "kind": f.kind, "severity": f.severity, "on": f.on.isoformat(),
+            "message": f.message, "amount": None if f.amount is None else str(f.amount)}
+
+
+class _DryRun(Exception):
+    """Raised inside a dry run's transaction so it rolls back, carrying what it would have done."""
+
+    def __init__(self, outcome: HouseholdOutcome) -> None:
+        super().__init__("dry run")
+        self.outcome = outcome
+
+
+Progress = Callable[[int, int, int, str], None]
+"""(households done, households in scope, household id, one line about it)."""
+
+
+def end_to_end_id(household_id: int, due: date, entry_key: str) -> str:
+    """Unique per ledger entry (the key is), at most 35 characters of [A-Z0-9-], readable on a statement."""
+    digest = hashlib.sha256(entry_key.encode()).hexdigest()[:12].upper()
+    text = f"H{household_id}-{due:%y%m%d}-{digest}"
+    return text if len(text) <= 35 else f"BL-{hashlib.sha256(entry_key.encode()).hexdigest()[:32].upper()}"
+
+
+def _reference_text(text: str) -> str:
+    return " ".join(text.split())[:140]
+
+
+class PaymentRunService:
+    def __init__(self, transactions: Transactions, planning: PlanningService, clock: Clock = system_clock, *,
+                 four_eyes: bool = True) -> None:
+        self._tx = transactions
+        self._planning = planning
+        self._clock = clock
+        self._four_eyes = four_eyes
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def start(self, run_date: date, *, gemeente: str | None = None, households: Sequence[int] | None = None,
+              actor: str, dry_run: bool = False, progress: Progress | None = None) -> RunReport:
+        """Book everything due by `run_date` for the households in scope and record their payment instructions.
+
+        Scope: the households of `gemeente`, or those listed, or all; a household without a running
+        ontzorgtraject is skipped. With `dry_run` the same work runs in transactions that are rolled back:
+        the report says what would happen and nothing is written.
+        """
+        if not actor or not actor.strip():
+            raise InvalidInputError("actor", "a payment run is started by a named user")
+        scope = {"gemeente": gemeente, "households": sorted(households) if households is not None else None}
+        in_scope, skipped = self._tx.run(lambda uow: self._scope(uow, run_date, gemeente, households), write=False)
+        run_id: int | None = None
+        if not dry_run:
+            run_id = self._tx.run(lambda uow: uow.payments.insert_run(
+                run_date, scope, actor, self._clock(), self._four_eyes))
+        outcomes: list[HouseholdOutcome] = []
+        failed: list[Failed] = []
+        for done, household_id in enumerate(in_scope, start=1):
+            try:
+                outcome = self._one_household(run_id, run_date, scope, household_id, actor, dry_run)
+            except Exception as exc:  # one household's failure never stops the run
+                message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+                failed.append(Failed(household_id, message))
+                line = f"mislukt: {message}"
+            else:
+                outcomes.append(outcome)
+                line = f"{len(outcome.instructions)} betaalopdracht(en)"
+            if progress is not None:
+                progress(done, len(in_scope), household_id, line)
+        report = self._report(run_id, run_date, dry_run, outcomes, skipped, failed)
+        if run_id is not None:
+            self._tx.run(lambda uow: uow.payments.update_run(
+                run_id, [s.value for s in RunStatus], report=report.to_json(), finished_at=self._clock()))
+        return report
+
+    def _scope(self, uow: UnitOfWork, run_date: date, gemeente: str | None, households: Sequence[int] | None
+               ) -> tuple[list[int], list[Skipped]]:
+        gemeente_id = require_gemeente(uow, gemeente).id if gemeente else None
+        found = uow.registry.households(ids=list(households) if households is not None else None,
+                                        gemeente_id=gemeente_id)
+        skipped = [Skipped(h, "huishouden bestaat niet" + (f" in gemeente {gemeente}" if gemeente else ""))
+                   for h in sorted(set(households or ()) - {h.id for h in found})]
+        in_scope = []
+        for household in found:
+            trajectory = current_trajectory(uow.registry.trajectories_of(household.id))
+            if trajectory is None:
+                skipped.append(Skipped(household.id, "geen lopend ontzorgtraject"))
+            elif trajectory.start_date > run_date:
+                skipped.append(Skipped(household.id, f"ontzorgtraject begint pas op {trajectory.start_date}"))
+            else:
+                in_scope.append(household.id)
+        return in_scope, skipped
+
+    def _one_household(self, run_id: int | None, run_date: date, scope: dict[str, Any], household_id: int,
+                       actor: str, dry_run: bool) -> HouseholdOutcome:
+        def work(uow: UnitOfWork) -> HouseholdOutcome:
+            the_run = run_id
+            if dry_run:  # the same code path, against a run row that is rolled back with everything else
+                the_run = uow.payments.insert_run(run_date, scope, actor, self._clock(), self._four_eyes)
+            assert the_run is not None
+            outcome = self._book_household(uow, the_run, run_date, household_id, actor)
+            if dry_run:
+                raise _DryRun(outcome)
+            return outcome
+
+        try:
+            return self._tx.run(work)
+        except _DryRun as rolled_back:
+            return rolled_back.outcome
+
+    def _book_household(self, uow: UnitOfWork, run_id: int, run_date: date, household_id: int, actor: str
+                        ) -> HouseholdOutcome:
+        booked = self._planning.book_in(uow, household_id, run_date, actor)
+        facts = booked.facts
+        assert facts is not None
+        now = self._clock()
+        creditors = {c.id: c for c in facts.creditors}
+        warnings: list[str] = []
+        made: list[NewInstruction] = []
+        ids: list[int] = []
+        for movement in booked.movements:
+            if movement.flow is not Flow.OUT:
+                continue
+            new = self._instruction(uow, run_id, facts, movement, booked.posted[movement.key], creditors, warnings)
+            ids.append(uow.payments.insert_instruction(new, now))
+            made.append(new)
+        findings = tuple(
+            RunFinding(household_id, f.kind.value, f.severity.value, f.on, f.message, f.amount)
+            for f in booked.plan.findings if f.severity in (Severity.WARNING, Severity.CRITICAL)
+        )
+        return HouseholdOutcome(household_id, tuple(made), tuple(ids), findings, tuple(warnings))
+
+    def _instruction(self, uow: UnitOfWork, run_id: int, facts: StoredFacts, movement: Movement, entry_id: int,
+                     creditors: Mapping[int, Creditor], warnings: list[str]) -> NewInstruction:
+        h = facts.household.id
+        iban = bic = None
+        if movement.creditor_id is not None:
+            creditor = creditors.get(movement.creditor_id)
+            if creditor is None:
+                raise ConflictError(f"{movement.key}: creditor {movement.creditor_id} is not this household's",
+                                    field="creditor_id")
+            kind, name, iban, bic = PayeeKind.CREDITOR, creditor.account_holder_name, creditor.iban, creditor.bic
+            category = movement.category.value if movement.category else creditor.category.value
+            reference_kind, reference = creditor.reference.kind.value, creditor.reference.value
+        elif movement.rule == LEEFGELD_RULE:
+            kind, name, category = PayeeKind.CLIENT, facts.household.aanvrager.name, "leefgeld"
+            reference_kind, reference = "vrij", _reference_text(movement.reason)
+            warnings.append(f"{movement.reason}: geen IBAN van de klant bekend; niet in het betaalbestand "
+                            "(leefgeldrekening in eigen beheer, of IBAN vastleggen)")
+        elif movement.rule in GEMEENTE_RULES:
+            gemeente = uow.registry.gemeente(facts.household.gemeente_id)
+            settings = gemeente.settings
+            kind, category = PayeeKind.GEMEENTE, GEMEENTE_RULES[movement.rule]
+            name = settings.repayment_account_holder_name or f"Gemeente {gemeente.name}"
+            iban = settings.repayment_iban
+            reference_kind, reference = "vrij", _reference_text(f"Huishouden {h} {movement.reason}")
+            if iban is None:
+                warnings.append(f"{movement.reason}: gemeente {gemeente.code} heeft geen repayment_iban; "
+                                "niet in het betaalbestand")
+        else:  # never post money out without knowing to whom: the household's transaction rolls back
+            raise ConflictError(f"{movement.key}: no payee known for rule {movement.rule!r}", field="rule")
+        return NewInstruction(
+            run_id=run_id, household_id=h, obligation=movement.obligation, due_date=movement.due_on,
+            execution_date=movement.booking_date, entry_key=movement.key, entry_id=entry_id, rule=movement.rule,
+            category=category, amount=movement.amount, payee_kind=kind, creditor_id=movement.creditor_id,
+            payee_name=name, iban=iban, bic=bic, reference_kind=reference_kind, reference=reference,
+            end_to_end_id=end_to_end_id(h, movement.due_on, movement.key),
+        )
+
+    @staticmethod
+    def _report(run_id: int | None, run_date: date, dry_run: bool, outcomes: Sequence[HouseholdOutcome],
+                skipped: Sequence[Skipped], failed: Sequence[Failed]) -> RunReport:
+        instructions = tuple(i for o in outcomes for i in o.instructions)
+        per_category: dict[str, Money] = {}
+        for i in instructions:
+            per_category[i.category] = per_category.get(i.category, Money(0)) + i.amount
+        return RunReport(
+            run_id=run_id, run_date=run_date, dry_run=dry_run,
+            processed=tuple(o.household_id for o in outcomes),
+            instruction_ids=() if dry_run else tuple(i for o in outcomes for i in o.instruction_ids),
+            instructions=instructions, skipped=tuple(skipped), failed=tuple(failed),
+            findings=tuple(f for o in outcomes for f in o.findings),
+            warnings=tuple((o.household_id, w) for o in outcomes for w in o.warnings),
+            per_category=per_category,
+        )
+
+    # -- after the run ---------------------------------------------------------------------------
+
+    def approve(self, run_id: int, actor: str) -> PaymentRun:
+        """Approve a planned run and its instructions. With four eyes on, not by the user who started it."""
+
+        def work(uow: UnitOfWork) -> PaymentRun:
+            run = _require_run(uow, run_id, lock=True)
+            if run.status is not RunStatus.PLANNED:
+                raise ConflictError(f"payment run {run_id} is {run.status.value}; only a planned run can be approved",
+                                    field="status")
+            if (self._four_eyes or run.four_eyes) and actor == run.started_by:
+                raise ConflictError(f"payment run {run_id} was started by {actor}: another user must approve it "
+                                    "(four eyes)", field="actor")
+            now = self._clock()
+            if not uow.payments.update_run(run_id, [RunStatus.PLANNED.value], status=RunStatus.APPROVED.value,
+                                           approved_by=actor, approved_at=now):
+                raise ConflictError(f"payment run {run_id} changed while it was being approved", field="status")
+            planned = [i.id for i in uow.payments.instructions(run_id=run_id, status=InstructionStatus.PLANNED.value)]
+            uow.payments.update_instructions(planned, [InstructionStatus.PLANNED.value],
+                                             status=InstructionStatus.APPROVED.value, approved_by=actor, approved_at=now)
+            return _require_run(uow, run_id)
+
+        return self._tx.run(work)
+
+    def mark_exported(self, run_id: int, message_id: str, actor: str,
+                      instruction_ids: Sequence[int] | None = None) -> PaymentRun:
+        """Record that a bank file with `message_id` carries the run's approved instructions (those given, or
+        every approved one with an IBAN; one without an IBAN cannot be in a file and stays approved)."""
+        if not _SEPA_ID.match(message_id):
+            raise InvalidInputError("message_id", "at most 35 characters of the SEPA character set")
+
+        def work(uow: UnitOfWork) -> PaymentRun:
+            run = _require_run(uow, run_id, lock=True)
+            if run.status is not RunStatus.APPROVED:
+                raise ConflictError(f"payment run {run_id} is {run.status.value}; only an approved run is exported",
+                                    field="status")
+            approved = uow.payments.instructions(run_id=run_id, status=InstructionStatus.APPROVED.value)
+            if instruction_ids is None:
+                chosen = [i.id for i in approved if i.iban]
+            else:
+                known = {i.id for i in approved}
+                unknown = sorted(set(instruction_ids) - known)
+                if unknown:
+                    raise ConflictError(f"instruction {unknown[0]} is not an approved instruction of run {run_id}",
+                                        field="instruction_ids")
+                chosen = list(instruction_ids)
+            now = self._clock()
+            uow.payments.update_instructions(chosen, [InstructionStatus.APPROVED.value],
+                                             status=InstructionStatus.EXPORTED.value, exported_at=now)
+            uow.payments.update_run(run_id, [RunStatus.APPROVED.value], status=RunStatus.EXPORTED.value,
+                                    message_id=message_id, exported_by=actor, exported_at=now)
+            return _require_run(uow, run_id)
+
+        return self._tx.run(work)
+
+    def reject_instruction(self, instruction_id: int, actor: str, reason: str, *, on: date | None = None
+                           ) -> PaymentInstruction:
+        """Reject one instruction (a person before export, or the bank after): its ledger entry is reversed
+        and its obligation is free to be planned and paid again by a later run."""
+        if not reason or len(reason.strip()) < 3:
+            raise InvalidInputError("reason", "say why the payment is rejected")
+
+        def work(uow: UnitOfWork) -> PaymentInstruction:
+            instruction = uow.payments.instruction(instruction_id, lock=True)
+            if instruction is None:
+                raise NotFoundError(f"there is no payment instruction {instruction_id}", field="instruction_id")
+            self._reject(uow, instruction, actor, reason, on)
+            return uow.payments.instruction(instruction_id)
+
+        return self._tx.run(work)
+
+    def cancel(self, run_id: int, actor: str, reason: str, *, on: date | None = None) -> PaymentRun:
+        """Cancel a run that is not exported yet: every instruction of it is rejected (entries reversed)."""
+        if not reason or len(reason.strip()) < 3:
+            raise InvalidInputError("reason", "say why the run is cancelled")
+
+        def work(uow: UnitOfWork) -> PaymentRun:
+            run = _require_run(uow, run_id, lock=True)
+            if run.status not in (RunStatus.PLANNED, RunStatus.APPROVED):
+                raise ConflictError(f"payment run {run_id} is {run.status.value}; it can no longer be cancelled "
+                                    "(reject single instructions instead)", field="status")
+            for instruction in uow.payments.instructions(run_id=run_id):
+                if instruction.status in (InstructionStatus.PLANNED, InstructionStatus.APPROVED):
+                    self._reject(uow, instruction, actor, reason, on)
+            uow.payments.update_run(run_id, [run.status.value], status=RunStatus.CANCELLED.value,
+                                    cancelled_by=actor, cancelled_at=self._clock())
+            return _require_run(uow, run_id)
+
+        return self._tx.run(work)
+
+    def _reject(self, uow: UnitOfWork, instruction: PaymentInstruction, actor: str, reason: str, on: date | None) -> None:
+        if instruction.status in (InstructionStatus.REJECTED, InstructionStatus.EXECUTED):
+            raise ConflictError(f"payment instruction {instruction.id} is {instruction.status.value} already",
+                                field="status")
+        now = self._clock()
+        entry = uow.ledger.load_entries([instruction.entry_id])[instruction.entry_id]
+        reversal = post_one_in(uow.ledger, reversal_request(
+            entry, actor=actor, booking_date=on or now.astimezone(AMSTERDAM).date(),
+            reason=_reference_text(f"Betaling teruggedraaid ({instruction.payee_name}): {reason}"),
+            idempotency_key=f"reversal:{entry.id}"))
+        changed = uow.payments.update_instructions(
+            [instruction.id], [instruction.status.value], status=InstructionStatus.REJECTED.value, rejected_by=actor,
+            rejected_at=now, rejection_reason=reason, reversal_entry_id=reversal.id)
+        if not changed:
+            raise ConflictError(f"payment instruction {instruction.id} changed while it was being rejected",
+                                field="status")
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def get(self, run_id: int) -> PaymentRun:
+        return self._tx.run(lambda uow: _require_run(uow, run_id), write=False)
+
+    def runs(self, *, run_date: date | None = None) -> list[PaymentRun]:
+        return self._tx.run(lambda uow: uow.payments.runs(run_date=run_date), write=False)
+
+    def instructions(self, run_id: int, status: InstructionStatus | str | None = None) -> list[PaymentInstruction]:
+        """The run's instructions (with one status), for the export step and for review."""
+        wanted = InstructionStatus(status).value if status is not None else None
+
+        def work(uow: UnitOfWork) -> list[PaymentInstruction]:
+            _require_run(uow, run_id)
+            return uow.payments.instructions(run_id=run_id, status=wanted)
+
+        return self._tx.run(work, write=False)
+
+    def instructions_of(self, household_id: int) -> list[PaymentInstruction]:
+        return self._tx.run(lambda uow: uow.payments.instructions(household_id=household_id), write=False)
+
+
+def _require_run(uow: UnitOfWork, run_id: int, *, lock: bool = False) -> PaymentRun:
+    run = uow.payments.run(run_id, lock=lock)
+    if run is None:
+        raise NotFoundError(f"there is no payment run {run_id}", field="run_id")
+    return run
