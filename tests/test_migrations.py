@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import budget_ledger.adapters.db.payment_tables  # noqa: F401 - registers the payment-run tables
 import budget_ledger.adapters.db.registry_tables  # noqa: F401 - registers the registry tables
+import budget_ledger.adapters.db.scheduler_tables  # noqa: F401 - registers the job store table
 from budget_ledger.adapters.db.models import Base
 
 
