@@ -102,3 +102,10 @@ def test_forecast_of_an_unknown_household_is_a_message_and_exit_1(services, data
     assert "there is no household 99" in result.output
     bad = invoke("--database-url", database.settings.database_url, "forecast", "1", "--months", "40")
     assert bad.exit_code == 2 and "--months" in bad.output
+
+
+def test_an_export_never_replaces_a_device_or_directory(services, database, tmp_path):
+    load_demo_book(services)
+    result = invoke("--database-url", database.settings.database_url, "export", "-o", str(tmp_path))
+    assert result.exit_code == 2 and "not a regular file" in result.output
+    assert tmp_path.is_dir()

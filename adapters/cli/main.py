@@ -98,13 +98,22 @@ def refusals_as_messages(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def writable_file(path: str) -> Path:
+    """The target of a write-then-rename: refused when it exists and is not a regular file (a device such
+    as /dev/null, a directory), because the rename would replace it."""
+    target = Path(path)
+    if target.exists() and not target.is_file():
+        raise click.BadParameter(f"{path} exists and is not a regular file", param_hint="--output")
+    return target
+
+
 @contextmanager
 def output_file(path: str) -> Iterator[Any]:
     """'-' is standard output; a file is written next to its final name and renamed when complete."""
     if path == "-":
         yield sys.stdout
         return
-    target = Path(path)
+    target = writable_file(path)
     partial = target.with_name(target.name + ".partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as handle:
@@ -348,7 +357,7 @@ def export_payments(app: App, run_id: int, fmt: str | None, output: str, actor: 
         xml = render_pain001(batch, fmt or app.settings.payment_file_version)
     except Pain001Error as exc:
         raise click.ClickException(f"no file written: {exc}") from None
-    target = Path(output)
+    target = writable_file(output)
     partial = target.with_name(target.name + ".partial")
     partial.write_bytes(xml)
     try:
