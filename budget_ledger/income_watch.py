@@ -12,11 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from budget_ledger.chart import household_code
 from budget_ledger.expected_income import expected_payments
 from budget_ledger.ledger.money import Money
 from budget_ledger.payment_calendar import DEFAULT_CALENDAR, PaymentCalendar
-from budget_ledger.planning import current_trajectory
+from budget_ledger.planning import current_trajectory, income_receipts
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.transactions import Transactions
 
@@ -37,13 +36,10 @@ class LateIncome:
 
 
 def received_by_source(uow: UnitOfWork, household_id: int, as_of: date) -> dict[str, Money]:
-    prefix = household_code(household_id, "inkomen") + ":"
     received: dict[str, Money] = defaultdict(lambda: Money(0))
     for entry in uow.ledger.iter_entries(household_id=household_id, date_to=as_of):
-        for posting in entry.postings:
-            if posting.account.startswith(prefix) and posting.amount.is_negative:
-                source = posting.account[len(prefix):]
-                received[source] = received[source] - posting.amount
+        for receipt in income_receipts(entry, household_id):
+            received[receipt.source] = received[receipt.source] + receipt.amount
     return dict(received)
 
 
@@ -80,7 +76,7 @@ class IncomeWatchService:
                     break  # not late yet: it may still arrive today
                 days = self._calendar.business_days_between(payment.due_on, as_of)
                 late.append(LateIncome(household_id, source, payment.due_on, payment.amount,
-                                       payment.amount - max(left, Money(0), key=lambda m: m.cents), days))
+                                       payment.amount - max(left, Money(0)), days))
                 is_late = True
                 break
             # Two expectations of one source (a changed bijstand) share its receipts, oldest first.

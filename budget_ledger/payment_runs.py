@@ -105,26 +105,10 @@ class NewInstruction:
 
 
 @dataclass(frozen=True, slots=True)
-class PaymentInstruction:
+class PaymentInstruction(NewInstruction):
+    """An instruction as stored: what was recorded, and where it stands since."""
+
     id: int
-    run_id: int
-    household_id: int
-    obligation: str
-    due_date: date
-    execution_date: date
-    entry_key: str
-    entry_id: int
-    rule: str
-    category: str
-    amount: Money
-    payee_kind: PayeeKind
-    creditor_id: int | None
-    payee_name: str
-    iban: str | None
-    bic: str | None
-    reference_kind: str
-    reference: str
-    end_to_end_id: str
     status: InstructionStatus
     created_at: datetime
     approved_by: str | None = None

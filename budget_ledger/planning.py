@@ -122,6 +122,13 @@ class Receipt:
     amount: Money
 
 
+def income_receipts(entry: PostedEntry, household_id: int) -> list[Receipt]:
+    """The income an entry brought the household: each credit on one of its `inkomen:<source>` accounts."""
+    prefix = household_code(household_id, "inkomen") + ":"
+    return [Receipt(p.account[len(prefix):], entry.booking_date, -p.amount)
+            for p in entry.postings if p.account.startswith(prefix) and p.amount.is_negative]
+
+
 def allocate_receipts(receipts: Sequence[Receipt], expected: Sequence[tuple[date, tuple[tuple[date, Money], ...]]]
                       ) -> list[Inflow]:
     """Give each received payment of one source the months it covers, by filling the expected payments
@@ -236,7 +243,6 @@ def build_snapshot(facts: StoredFacts, as_of: date, until: date, calendar: Payme
         if income.source.value in _TOESLAGEN:
             toeslagen.append(ToeslagExpectation(Toeslag(income.source.value), income.amount, income.entitlement_from,
                                                 income.first_expected_on, income.rejected_on))
-    income_prefix = household_code(h, "inkomen") + ":"
     krediet_code = household_code(h, "krediet", "inrichting")
     receipts: dict[str, list[Receipt]] = defaultdict(list)
     krediet_total, krediet_on = Money(0), None
@@ -254,10 +260,9 @@ def build_snapshot(facts: StoredFacts, as_of: date, until: date, calendar: Payme
         if moved is not None:
             history.append(moved)
             continue
+        for receipt in income_receipts(entry, h):
+            receipts[receipt.source].append(receipt)
         for posting in entry.postings:
-            if posting.account.startswith(income_prefix) and posting.amount.is_negative:
-                receipts[posting.account[len(income_prefix):]].append(Receipt(
-                    posting.account[len(income_prefix):], entry.booking_date, -posting.amount))
             if posting.account == krediet_code and posting.amount.is_negative:
                 krediet_total = krediet_total - posting.amount
                 krediet_on = krediet_on or entry.booking_date

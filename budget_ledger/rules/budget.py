@@ -7,6 +7,7 @@ the month it is *for* (April's bijstand, although it arrives on 1 May), as a bud
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -65,7 +66,7 @@ def trajectory_month(snapshot: HouseholdSnapshot, month: date) -> int:
 
 
 def month_budget(snapshot: HouseholdSnapshot, version: ProfileVersion, month: date,
-                 withheld: callable | None = None, aflossing: Money | None = None) -> MonthBudget:
+                 withheld: Callable[[CostCategory, date], bool] | None = None, aflossing: Money | None = None) -> MonthBudget:
     """The budget of `month` under `version`. `withheld(category, month)` says whether the ledger pays a
     category that month (the engine passes its own, which knows the afbouw hand-over dates). `aflossing`
     is the krediet instalment really withheld that month when it is known (suspended: 0, the last one:
@@ -101,7 +102,7 @@ def monthly_leefgeld(version: ProfileVersion, budget: MonthBudget) -> Money:
     """The leefgeld of a full month in the budget's terms: a fixed amount (weekly × 52 / 12), or the room."""
     policy = version.leefgeld
     if policy.mode is LeefgeldMode.REMAINDER:
-        return max(budget.room, Money(0), key=lambda m: m.cents)
+        return max(budget.room, Money(0))
     assert policy.amount is not None
     if policy.frequency is LeefgeldFrequency.WEEKLY:
         return Money(policy.amount.cents * 52 // 12)

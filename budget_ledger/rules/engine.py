@@ -261,7 +261,7 @@ class PlanState:
         if self.basis < amount:
             if not partial:
                 return Money(0)
-            amount = max(self.basis, Money(0), key=lambda m: m.cents)
+            amount = max(self.basis, Money(0))
         if amount.cents <= 0:
             return Money(0)
         self.emit(transfer(self.key(need.obligation, need.due_on), need.obligation, need.due_on, amount,

@@ -153,7 +153,7 @@ class Forecast:
 
     @property
     def lowest(self) -> Money:
-        return min((m.lowest for m in self.months), key=lambda m: m.cents, default=Money(0))
+        return min((m.lowest for m in self.months), default=Money(0))
 
     def to_json(self) -> dict[str, Any]:
         return {

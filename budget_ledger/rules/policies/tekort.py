@@ -41,11 +41,8 @@ class Tekort(BasePolicy):
             budget = month_budget(state.snapshot, version, month, state.withheld, Money(0))
             room = budget.room
         leefgeld = monthly_leefgeld(version, budget)
-        if version.leefgeld.mode is LeefgeldMode.FIXED:
-            room = room  # fixed leefgeld must fit in the room
-            needed = max(leefgeld, floor, key=lambda m: m.cents)
-        else:
-            needed = floor
+        # A fixed leefgeld must fit in the room as well as the floor; a remainder leefgeld is the room.
+        needed = max(leefgeld, floor) if version.leefgeld.mode is LeefgeldMode.FIXED else floor
         if not room < needed:
             return
         proposals: list[str] = []
@@ -61,7 +58,7 @@ class Tekort(BasePolicy):
                     f"automatische incasso; het leefgeld komt dan op {freed.format_nl()}."
                 )
         state.note(FindingKind.FLOOR_BREACH, Severity.WARNING,
-                   f"Budget {month_name(month)}: na de vaste lasten blijft {max(room, Money(0), key=lambda m: m.cents).format_nl()} "
+                   f"Budget {month_name(month)}: na de vaste lasten blijft {max(room, Money(0)).format_nl()} "
                    f"over voor leefgeld; het minimum voor {state.snapshot.members} "
                    f"{'persoon' if state.snapshot.members == 1 else 'personen'} is {floor.format_nl()}.",
                    rule=self.name, on=month, amount=needed - room, proposals=tuple(proposals))

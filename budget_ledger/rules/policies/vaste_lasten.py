@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from budget_ledger.ledger.money import Money
 from budget_ledger.rules.engine import BasePolicy, Need, NeedKind, Phase, PlanState, Step
 from budget_ledger.rules.plan import FindingKind, Severity
 from budget_ledger.rules.snapshot import Bill, Payer, cost_account
@@ -56,5 +57,5 @@ class VasteLasten(BasePolicy):
         state.note(FindingKind.SHORTFALL, Severity.CRITICAL,
                    f"{what} van {bill.amount.format_nl()} op {day_text(bill.due_on)} kan niet betaald worden: op de "
                    f"basisrekening staat {state.basis.format_nl()}.",
-                   rule=self.name, amount=bill.amount - max(state.basis, bill.amount * 0, key=lambda m: m.cents),
+                   rule=self.name, amount=bill.amount - max(state.basis, Money(0)),
                    creditor_id=bill.creditor_id, category=bill.category, proposals=proposals)
