@@ -334,14 +334,9 @@ class PaymentRunService:
         now = self._clock()
         creditors = {c.id: c for c in facts.creditors}
         warnings: list[str] = []
-        made: list[NewInstruction] = []
-        ids: list[int] = []
-        for movement in booked.movements:
-            if movement.flow is not Flow.OUT:
-                continue
-            new = self._instruction(uow, run_id, facts, movement, booked.posted[movement.key], creditors, warnings)
-            ids.append(uow.payments.insert_instruction(new, now))
-            made.append(new)
+        made = [self._instruction(uow, run_id, facts, movement, booked.posted[movement.key], creditors, warnings)
+                for movement in booked.movements if movement.flow is Flow.OUT]
+        ids = uow.payments.insert_instructions(made, now)
         findings = tuple(
             RunFinding(household_id, f.kind.value, f.severity.value, f.on, f.message, f.amount)
             for f in booked.plan.findings if f.severity in (Severity.WARNING, Severity.CRITICAL)
