@@ -16,6 +16,7 @@ from budget_ledger.payment_runs import PaymentRunService
 from budget_ledger.planning import PlanningService
 from budget_ledger.posting import LedgerService
 from budget_ledger.trajectories import TrajectoryService
+from budget_ledger.warnings import WarningsService
 
 
 @dataclass(frozen=True)
@@ -33,3 +34,4 @@ class Services:
     budgetplans: BudgetplanService
     forecasts: ForecastService
     payment_runs: PaymentRunService
+    warnings: WarningsService

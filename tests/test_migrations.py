@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 import budget_ledger.adapters.db.payment_tables  # noqa: F401 - registers the payment-run tables
 import budget_ledger.adapters.db.registry_tables  # noqa: F401 - registers the registry tables
 import budget_ledger.adapters.db.scheduler_tables  # noqa: F401 - registers the job store table
+import budget_ledger.adapters.db.warning_tables  # noqa: F401 - registers the warnings tables
 from budget_ledger.adapters.db.models import Base
 
 

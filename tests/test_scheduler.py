@@ -110,3 +110,40 @@ def test_the_payment_run_job_skips_a_day_that_is_not_a_business_day(recorder):
     jobs.configure(jobs.JobContext(context.run_payments, context.check_income, is_business_day=lambda d: False))
     jobs.payment_run()
     assert recorder.runs == []
+
+
+def test_the_warnings_scan_runs_daily_at_seven_under_its_fixed_id_and_stores_warnings(database, services, recorder):
+    from dataclasses import replace
+
+    from registry import BEHEERDER, count_rows, gemeente, single
+
+    from budget_ledger.adapters.scheduler.runner import context_for
+
+    scheduler = build_scheduler(database.settings)
+    try:
+        start(scheduler, database.settings, recorder.context())
+        job = scheduler.get_job(jobs.WARNINGS_SCAN)
+        assert job.func_ref == "budget_ledger.adapters.scheduler.jobs:warnings_scan"
+        assert str(job.trigger) == "cron[hour='7', minute='0']"  # every day, weekends too
+        local = job.next_run_time.astimezone(AMSTERDAM)
+        assert (local.hour, local.minute) == (7, 0)
+    finally:
+        _stop(scheduler)
+
+    gemeente(services)
+    household = single(services, bijstand_start=date(2025, 3, 1), housing_date=date(2025, 3, 1)).household
+    trajectory = services.trajectories.start(household.id, {}, BEHEERDER)
+    services.trajectories.activate(trajectory.id, BEHEERDER)
+    jobs.configure(replace(context_for(database), today=lambda: date(2025, 7, 7)))  # 8 weeks before the end
+    jobs.warnings_scan()
+    [end] = services.warnings.list(type="ontzorging-einde")
+    assert (end.household_id, end.due_on, end.raised_on) == (household.id, date(2025, 8, 31), date(2025, 7, 7))
+    stored = count_rows(database, "warnings")
+    jobs.warnings_scan()  # a second run the same day (a caught-up misfire) stores nothing twice
+    assert count_rows(database, "warnings") == stored
+
+
+def test_the_warnings_scan_refuses_to_run_without_a_warnings_service(recorder):
+    jobs.configure(recorder.context())
+    with pytest.raises(RuntimeError, match="warnings service"):
+        jobs.warnings_scan()

@@ -461,6 +461,150 @@ def scheduler_jobs(app: App) -> None:
     store.shutdown()
 
 
+WARNING_STATUSES = ("open", "acknowledged", "resolved")
+
+
+def _echo_warning(warning: Any) -> None:
+    where = f"huishouden {warning.household_id} ({warning.gemeente})" if warning.household_id else "organisatie"
+    click.echo(f"#{warning.id:<5} {warning.due_on}  {warning.severity.value:<8} {warning.type.value:<28} {where}  "
+               f"[{warning.role.value}, {warning.status.value}]")
+    click.echo(f"       {warning.message}")
+    for proposal in warning.details.get("proposals") or ():
+        click.echo(f"       voorstel: {proposal}")
+
+
+@cli.group("warnings", invoke_without_command=True)
+@click.option("--within", metavar="DURATION", help="Only what falls due within this ISO-8601 duration from today "
+              "(or --as-of), e.g. P6M or P8W; overdue warnings included.")
+@click.option("--gemeente", help="Only this gemeente's households (its code).")
+@click.option("--begeleider", help="Only the households of this begeleider.")
+@click.option("--household", type=click.IntRange(min=1), help="Only this household.")
+@click.option("--type", "types", multiple=True, metavar="TYPE", help="Only this type (repeatable), e.g. ontzorging-einde.")
+@click.option("--status", type=click.Choice([*WARNING_STATUSES, "all"]),
+              help="Only this status (default: open and acknowledged).")
+@click.option("--as-of", type=ISO_DATE, help="Count --within from this day (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+@refusals_as_messages
+def warnings_command(ctx: click.Context, within: str | None, gemeente: str | None, begeleider: str | None,
+                     household: int | None, types: tuple[str, ...], status: str | None, as_of: date | None,
+                     fmt: str) -> None:
+    """The warnings to act on, by due date. Subcommands: scan, show, acknowledge, resolve."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app: App = ctx.obj
+    found = app.services.warnings.list(
+        within=within, gemeente=gemeente, begeleider=begeleider, household_id=household, type=list(types) or None,
+        status=WARNING_STATUSES if status == "all" else status, as_of=as_of)
+    if fmt == "json":
+        click.echo(json.dumps([w.to_json() for w in found], indent=2, ensure_ascii=False))
+        return
+    for warning in found:
+        _echo_warning(warning)
+    if not found:
+        click.echo("geen waarschuwingen")
+
+
+@warnings_command.command("scan")
+@click.option("--date", "day", type=ISO_DATE, help="Scan as of this day (default: today, Europe/Amsterdam).")
+@click.option("--gemeente", help="Only this gemeente's households (its code).")
+@click.option("--household", "households", type=click.IntRange(min=1), multiple=True, help="Only these households.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+@refusals_as_messages
+def warnings_scan(app: App, day: date | None, gemeente: str | None, households: tuple[int, ...], fmt: str) -> None:
+    """Find and store the warnings that hold on a day; gone ones are resolved. Running it twice adds nothing."""
+    report = app.services.warnings.scan(day, gemeente=gemeente, household_ids=list(households) or None)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"Waarschuwingsscan {report.day}: {report}")
+        for household, message in report.failures:
+            click.echo(f"  MISLUKT huishouden {household}: {message}")
+    if report.failures:
+        sys.exit(1)
+
+
+@warnings_command.command("show")
+@click.argument("warning_id", type=click.IntRange(min=1))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+@refusals_as_messages
+def warnings_show(app: App, warning_id: int, fmt: str) -> None:
+    """One warning with its history: raised, acknowledged, resolved, reopened."""
+    warning = app.services.warnings.get(warning_id)
+    events = app.services.warnings.events(warning_id)
+    if fmt == "json":
+        data = warning.to_json()
+        data["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "note": e.note}
+                          for e in events]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    _echo_warning(warning)
+    for e in events:
+        click.echo(f"       {e.at:%Y-%m-%d %H:%M} {e.action:<12} {e.actor}" + (f": {e.note}" if e.note else ""))
+
+
+@warnings_command.command("acknowledge")
+@click.argument("warning_id", type=click.IntRange(min=1))
+@click.option("--as", "actor", metavar="USER", required=True, help="Who acknowledges it (recorded).")
+@click.option("--note", help="What is being done about it.")
+@click.pass_obj
+@refusals_as_messages
+def warnings_acknowledge(app: App, warning_id: int, actor: str, note: str | None) -> None:
+    """Mark a warning as seen and being worked on; it stays so while its condition holds."""
+    warning = app.services.warnings.acknowledge(warning_id, {"note": note} if note is not None else None, actor)
+    click.echo(f"waarschuwing {warning.id} bevestigd door {warning.acknowledged_by}")
+
+
+@warnings_command.command("resolve")
+@click.argument("warning_id", type=click.IntRange(min=1))
+@click.option("--as", "actor", metavar="USER", required=True, help="Who resolves it (recorded).")
+@click.option("--note", required=True, help="How it was resolved.")
+@click.pass_obj
+@refusals_as_messages
+def warnings_resolve(app: App, warning_id: int, actor: str, note: str) -> None:
+    """Close a warning with a note; it stays resolved even if a scan still finds its condition."""
+    warning = app.services.warnings.resolve(warning_id, {"note": note}, actor)
+    click.echo(f"waarschuwing {warning.id} opgelost door {warning.resolved_by}")
+
+
+@cli.command("simulate")
+@click.option("--start", type=ISO_DATE, required=True, help="First simulated day.")
+@click.option("--months", type=click.IntRange(1, 36), default=7, show_default=True, help="Calendar months to simulate.")
+@click.option("--households", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="The same seed gives the same book.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the pain.001 files.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="The summary's format.")
+@click.pass_obj
+@refusals_as_messages
+def simulate_command(app: App, start: date, months: int, households: int, seed: int, out: Path | None,
+                     fmt: str) -> None:
+    """Simulate households over months on an empty database, day by day, through the real services and the
+    scheduler's jobs: the demo of the whole system and its load generator. A new database file is migrated
+    first; a database that holds data is refused."""
+    from budget_ledger.adapters.db.migrate import current_revision, upgrade
+    from budget_ledger.adapters.simulation import DatabaseNotEmptyError, SimulationConfig, simulate
+
+    if current_revision(app.database) is None:
+        upgrade(app.database)
+    app.require_current_schema()
+    try:
+        summary = simulate(app.database, SimulationConfig(start, months, households, seed, out),
+                           progress=lambda line: click.echo(line, err=True))
+    except DatabaseNotEmptyError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(json.dumps(summary.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(summary.to_text())
+    book = summary.to_json()["book"]
+    if not book["trial_balance_balanced"] or book["stored_balance_mismatches"]:
+        sys.exit(1)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     cli()
 

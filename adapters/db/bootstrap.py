@@ -13,12 +13,14 @@ from budget_ledger.forecasts import ForecastService
 from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
+from budget_ledger.income_watch import IncomeWatchService
 from budget_ledger.payment_runs import PaymentRunService
 from budget_ledger.planning import PlanningService
 from budget_ledger.posting import LedgerService
 from budget_ledger.services import Services
 from budget_ledger.trajectories import TrajectoryService
 from budget_ledger.transactions import Transactions
+from budget_ledger.warnings import WarningsService, default_sources
 
 
 def transactions(database: Database) -> Transactions:
@@ -40,6 +42,8 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
     if catalog is None:
         catalog = profile_catalog(database)
     planning = PlanningService(tx, catalog, clock)
+    forecasts = ForecastService(tx, planning, clock)
+    warning_sources = default_sources(tx, catalog, forecasts, IncomeWatchService(tx, planning.calendar))
     return Services(
         ledger=LedgerService(tx),
         gemeenten=GemeenteService(tx, clock),
@@ -51,6 +55,7 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
         profile_catalog=catalog,
         planning=planning,
         budgetplans=BudgetplanService(tx, planning, clock),
-        forecasts=ForecastService(tx, planning, clock),
+        forecasts=forecasts,
         payment_runs=PaymentRunService(tx, planning, clock, four_eyes=database.settings.four_eyes),
+        warnings=WarningsService(tx, warning_sources, clock),
     )

@@ -11,6 +11,7 @@ from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.ledger_store import SqlLedgerStore
 from budget_ledger.adapters.db.payment_store import SqlPaymentStore
 from budget_ledger.adapters.db.registry_store import SqlRegistryStore
+from budget_ledger.adapters.db.warning_store import SqlWarningStore
 
 
 class SqlUnitOfWork:
@@ -19,6 +20,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedgerStore(conn)
         self.registry = SqlRegistryStore(conn)
         self.payments = SqlPaymentStore(conn)
+        self.warnings = SqlWarningStore(conn)
 
 
 def unit_of_work_factory(database: Database):  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ log = logging.getLogger("budget_ledger.scheduler")
 
 PAYMENT_RUN = "payment-run"
 EXPECTED_INCOME_CHECK = "expected-income-check"
+WARNINGS_SCAN = "warnings-scan"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class JobContext:
     check_income: Callable[[date], list]
     is_business_day: Callable[[date], bool]
     today: Callable[[], date] = today_amsterdam
+    run_leefgeld: Callable[[date], object] | None = None
+    """Book the leefgeld due today (PaymentRunService.start with kind leefgeld); None refuses the job."""
+    scan_warnings: Callable[[date], object] | None = None
+    """The daily warnings scan (WarningsService.scan); None in a context made without one, which refuses the job."""
 
 
 _context: JobContext | None = None
@@ -67,3 +72,14 @@ def expected_income_check() -> None:
     for item in late:
         log.warning("huishouden %s: %s", getattr(item, "household_id", "?"), getattr(item, "message", item))
     log.info("expected income check: %d late", len(late))
+
+
+def warnings_scan() -> None:
+    """Store today's warnings: new conditions raised, gone ones resolved (idempotent by business key, so a
+    caught-up or second scan on a day raises nothing twice)."""
+    context = _require()
+    if context.scan_warnings is None:
+        raise RuntimeError("the warnings scan was started without a warnings service in its JobContext")
+    today = context.today()
+    report = context.scan_warnings(today)
+    log.info("warnings scan %s: %s", today, report)

@@ -41,6 +41,9 @@ def job_specs(settings: Settings) -> list[tuple[str, object, CronTrigger, str]]:
         (jobs.EXPECTED_INCOME_CHECK, jobs.expected_income_check,
          CronTrigger(hour=7, minute=30, timezone=AMSTERDAM),
          "Controle verwacht inkomen (toeslag niet ontvangen)"),
+        (jobs.WARNINGS_SCAN, jobs.warnings_scan,
+         CronTrigger(hour=7, minute=0, timezone=AMSTERDAM),
+         "Dagelijkse waarschuwingsscan (einde ontzorging, evaluaties, overdracht, prognose, inkomen)"),
     ]
 
 
@@ -72,6 +75,7 @@ def context_for(database: Database) -> jobs.JobContext:
         run_payments=lambda day: bundle.payment_runs.start(day, actor=SCHEDULER_ACTOR),
         check_income=watch.late,
         is_business_day=DEFAULT_CALENDAR.is_business_day,
+        scan_warnings=lambda day: bundle.warnings.scan(day),
     )
 
 

@@ -365,6 +365,34 @@ class KredietAflossingPolicy(_Model):
     suspend_below_leefgeld_floor: Flag = True
 
 
+class WaarschuwingenPolicy(_Model):
+    """When the warnings service tells the budgetbeheerder that the ontzorging period is about to end.
+
+    The sharp transition after six months is where clients fall into arrears (domain.md A8, 001:L719,
+    L1893), so the end is announced several times ahead. Left out, the lead times are the gemeente's own
+    setting (`GemeenteSettings.warning_lead_weeks`, by default 8, 4 and 2 weeks); a profile or a household
+    override sets them here instead.
+    """
+
+    lead_weeks: tuple[Count, ...] | None = Field(
+        default=None,
+        description="weeks before the first day without ontzorging, one warning each; none: the gemeente's "
+        "warning_lead_weeks (default 8, 4, 2)",
+    )
+
+    @field_validator("lead_weeks")
+    @classmethod
+    def _lead_weeks(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("name at least one lead time, or leave the key out to use the gemeente's")
+        if any(not 1 <= weeks <= 52 for weeks in value):
+            raise ValueError("a lead time is a whole number of weeks from 1 to 52")
+        _unique(value, "lead time")
+        return tuple(sorted(value, reverse=True))
+
+
 # -- versions and the profile ------------------------------------------------------------------------
 
 _NEEDS_BASISREKENING = ("eerste_huur_gift", "inrichtingskrediet_overbrugging", "toeslag_voorschot", "afbouw",
@@ -389,6 +417,7 @@ class ProfileVersion(_Model):
     afbouw: AfbouwPolicy = AfbouwPolicy()
     reserveringen: tuple[Reservering, ...] = ()
     krediet_aflossing: KredietAflossingPolicy = KredietAflossingPolicy()
+    waarschuwingen: WaarschuwingenPolicy = WaarschuwingenPolicy()
 
     # Field validators, not one model validator, so a refusal names the key it is about.
 
