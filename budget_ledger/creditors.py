@@ -4,7 +4,9 @@ and — dated — by whom: the ledger, or the client by automatische incasso.
 The payer is a dated series so an afbouw moves one creditor at a time (S10 outcome A): on any day
 exactly one payer holds, so no month can be paid twice or left unpaid by the hand-over itself.
 Schedules of one creditor never overlap. The account-holder name is kept exactly as the bank knows it,
-for Verification of Payee.
+for Verification of Payee. The postal address is optional and structured (budget_ledger.addresses), for
+the bank file; a change replaces it and records who changed it when, while every payment instruction keeps
+the address it was made with.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
 from pydantic import Field, field_validator, model_validator
 
+from budget_ledger.addresses import PostalAddress, PostalAddressInput
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.errors import InvalidInputError, NotFoundError
 from budget_ledger.expected_income import reschedule_dependents
@@ -89,6 +92,7 @@ class NewCreditor(Command):
     reference: str = Field(max_length=140)
     schedule: ScheduleInput
     payer: Payer = Payer.LEDGER
+    address: PostalAddressInput | None = Field(default=None, description="for the bank file (pain.001 PstlAdr)")
 
     @field_validator("iban")
     @classmethod
@@ -173,6 +177,9 @@ class Creditor:
     reference: PaymentReference
     schedules: tuple[Schedule, ...]
     payers: tuple[PayerPeriod, ...]
+    address: PostalAddress | None = None
+    address_recorded_at: datetime | None = None
+    address_recorded_by: str | None = None
 
     def payer_on(self, day: date) -> Payer | None:
         """Who pays on `day`: the latest assignment from that day or before (None before the first)."""
@@ -277,6 +284,19 @@ class CreditorService:
             if command.valid_from < min(p.valid_from for p in creditor.payers):
                 raise InvalidInputError("valid_from", "lies before the creditor's first payer")
             uow.registry.insert_payer(creditor_id, command.payer, command.valid_from, command.reason, actor, self._clock())
+            return uow.registry.creditor(creditor_id)
+
+        return self._tx.run(work)
+
+    def set_address(self, creditor_id: int, data: PostalAddressInput | Mapping[str, Any] | None,
+                    actor: str) -> Creditor:
+        """Record the creditor's postal address from now on (None: none known). Instructions already made keep
+        the address they were made with."""
+        address = None if data is None else validated(PostalAddressInput, data).to_address()
+
+        def work(uow: UnitOfWork) -> Creditor:
+            require_creditor(uow, creditor_id)
+            uow.registry.update_creditor_address(creditor_id, address, actor, self._clock())
             return uow.registry.creditor(creditor_id)
 
         return self._tx.run(work)

@@ -4,6 +4,11 @@ A household is created with its members and, when it is to be ontzorgd technical
 (basisrekening, leefgeldrekening and the rest of `chart.household_accounts`) in the same transaction.
 The BSN is optional, checked with the 11-proef, kept out of every repr and log line, and shown masked to
 everyone but budgetbeheerders.
+
+The client's own leefgeld account (IBAN and account-holder name) is where leefgeld goes when the
+organisation pays it out of its pooled account (design.md §3, setup (a)). It is recorded append-only: a
+change is a new row with who recorded it when, and the latest row holds; the database refuses UPDATE and
+DELETE (migration 0009). Without one, leefgeld is booked but left out of the bank file, with a warning.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from budget_ledger.eligibility import (
 )
 from budget_ledger.errors import InvalidInputError, NotFoundError
 from budget_ledger.gemeenten import require_gemeente
-from budget_ledger.identifiers import mask_bsn, parse_bsn
+from budget_ledger.identifiers import mask_bsn, parse_bsn, parse_iban
 from budget_ledger.inputs import Command, checked, validated
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.posting import open_accounts_in
@@ -88,6 +93,32 @@ class NewHousehold(Command):
         return self
 
 
+class LeefgeldAccountInput(Command):
+    iban: str = Field(description="the client's own account that leefgeld is paid to")
+    account_holder_name: str = Field(min_length=1, max_length=200, description="exactly as the bank knows it (VoP)")
+
+    @field_validator("iban")
+    @classmethod
+    def _iban(cls, value: str) -> str:
+        try:
+            return parse_iban(value).iban
+        except InvalidInputError as exc:
+            raise ValueError(exc.problems[0].reason) from None
+
+
+@dataclass(frozen=True, slots=True)
+class LeefgeldAccount:
+    """The client's own account for leefgeld, as recorded at `recorded_at` by `recorded_by`."""
+
+    id: int
+    household_id: int
+    iban: str
+    bic: str | None
+    account_holder_name: str
+    recorded_at: datetime
+    recorded_by: str
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     id: int
@@ -112,6 +143,8 @@ class Household:
     created_at: datetime
     created_by: str
     bsn: str | None = field(default=None, repr=False)
+    leefgeld_account: LeefgeldAccount | None = None
+    """The latest recorded; None when no own account of the client is known."""
 
     @property
     def aanvrager(self) -> Member:
@@ -213,6 +246,26 @@ class HouseholdService:
             return decision
 
         return self._tx.run(work)
+
+    def set_leefgeld_account(self, household_id: int, data: LeefgeldAccountInput | Mapping[str, Any],
+                             actor: str) -> Household:
+        """Record the client's own account for leefgeld (IBAN and account-holder name). Appended: the
+        previous one stays in `leefgeld_accounts`. Payment runs from now on pay leefgeld to it."""
+        account = validated(LeefgeldAccountInput, data)
+        if not actor or not actor.strip():
+            raise InvalidInputError("actor", "a change is recorded with a named user")
+
+        def work(uow: UnitOfWork) -> Household:
+            require_household(uow, household_id)
+            uow.registry.add_leefgeld_account(household_id, account.iban, parse_iban(account.iban).bic,
+                                              account.account_holder_name, actor, self._clock())
+            return uow.registry.household(household_id)
+
+        return self._tx.run(work).with_bsn_masked()
+
+    def leefgeld_accounts(self, household_id: int) -> list[LeefgeldAccount]:
+        """Every leefgeld account recorded for the household, oldest first; the last one holds."""
+        return read_for_household(self._tx, household_id, lambda uow: uow.registry.leefgeld_accounts(household_id))
 
     def decisions(self, household_id: int) -> list[EligibilityDecision]:
         return read_for_household(self._tx, household_id, lambda uow: uow.registry.decisions(household_id))

@@ -16,9 +16,11 @@ and a unique violation from a race is retried as a transient error, never report
 
 Payees (decided here, see the issue note):
 - a bill (`vaste_lasten`, a movement with a creditor): the creditor's IBAN, account-holder name (for
-  Verification of Payee) and its reference (betalingskenmerk, RF or free text);
-- leefgeld: the client (the aanvrager's name). The registry holds no IBAN of the client's own account yet,
-  so the instruction has no IBAN: in setup (b) leefgeld goes to the household's own leefgeldrekening
+  Verification of Payee), its reference (betalingskenmerk, RF or free text) and its postal address as it
+  is at the time of the run (a snapshot: a later change of the creditor's address does not change it);
+- leefgeld: the client, to the leefgeld account recorded for the household
+  (`HouseholdService.set_leefgeld_account`: IBAN and account-holder name). Without one the instruction has
+  no IBAN and the aanvrager's name: in setup (b) leefgeld goes to the household's own leefgeldrekening
   (an internal transfer at the bank), in setup (a) the IBAN must be recorded before it can be exported.
   The export step leaves instructions without an IBAN out (`mark_exported` keeps them approved), and the
   run report warns about them;
@@ -43,6 +45,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from budget_ledger.addresses import PostalAddress
 from budget_ledger.clock import AMSTERDAM, Clock, system_clock
 from budget_ledger.creditors import Creditor
 from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
@@ -102,6 +105,8 @@ class NewInstruction:
     reference_kind: str
     reference: str
     end_to_end_id: str
+    payee_address: PostalAddress | None = field(default=None, kw_only=True)
+    """The payee's postal address when the instruction was made (a creditor's; None when none is known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,20 +351,25 @@ class PaymentRunService:
     def _instruction(self, uow: UnitOfWork, run_id: int, facts: StoredFacts, movement: Movement, entry_id: int,
                      creditors: Mapping[int, Creditor], warnings: list[str]) -> NewInstruction:
         h = facts.household.id
-        iban = bic = None
+        iban = bic = address = None
         if movement.creditor_id is not None:
             creditor = creditors.get(movement.creditor_id)
             if creditor is None:
                 raise ConflictError(f"{movement.key}: creditor {movement.creditor_id} is not this household's",
                                     field="creditor_id")
             kind, name, iban, bic = PayeeKind.CREDITOR, creditor.account_holder_name, creditor.iban, creditor.bic
+            address = creditor.address
             category = movement.category.value if movement.category else creditor.category.value
             reference_kind, reference = creditor.reference.kind.value, creditor.reference.value
         elif movement.rule == LEEFGELD_RULE:
             kind, name, category = PayeeKind.CLIENT, facts.household.aanvrager.name, "leefgeld"
             reference_kind, reference = "vrij", _reference_text(movement.reason)
-            warnings.append(f"{movement.reason}: geen IBAN van de klant bekend; niet in het betaalbestand "
-                            "(leefgeldrekening in eigen beheer, of IBAN vastleggen)")
+            account = facts.household.leefgeld_account
+            if account is not None:
+                name, iban, bic = account.account_holder_name, account.iban, account.bic
+            else:
+                warnings.append(f"{movement.reason}: geen IBAN van de klant bekend; niet in het betaalbestand "
+                                "(leefgeldrekening in eigen beheer, of IBAN vastleggen)")
         elif movement.rule in GEMEENTE_RULES:
             gemeente = uow.registry.gemeente(facts.household.gemeente_id)
             settings = gemeente.settings
@@ -377,7 +387,7 @@ class PaymentRunService:
             execution_date=movement.booking_date, entry_key=movement.key, entry_id=entry_id, rule=movement.rule,
             category=category, amount=movement.amount, payee_kind=kind, creditor_id=movement.creditor_id,
             payee_name=name, iban=iban, bic=bic, reference_kind=reference_kind, reference=reference,
-            end_to_end_id=end_to_end_id(h, movement.due_on, movement.key),
+            end_to_end_id=end_to_end_id(h, movement.due_on, movement.key), payee_address=address,
         )
 
     @staticmethod

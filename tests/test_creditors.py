@@ -133,3 +133,63 @@ def test_a_second_payer_on_the_same_day_is_refused(services, household):
         services.creditors.assign_payer(creditor.id, {"payer": "client_incasso", "valid_from": date(2025, 3, 15),
                                                       "reason": "zelfde dag"}, BEHEERDER)
     assert refused.value.field == "valid_from"
+
+
+# -- postal addresses for the bank file ----------------------------------------------------------------
+
+
+def test_a_creditor_address_is_stored_structured_with_the_postcode_in_postnl_form(services, household):
+    creditor = services.creditors.add(household.id, creditor_data(address={
+        "street_name": "Dijk", "building_number": "44", "postcode": "1601gk", "town": "Enkhuizen"}), BEHEERDER)
+    address = services.creditors.get(creditor.id).address
+    assert (address.street_name, address.building_number, address.postcode, address.town, address.country) == (
+        "Dijk", "44", "1601 GK", "Enkhuizen", "NL")
+    assert creditor.address_recorded_by == BEHEERDER and creditor.address_recorded_at is not None
+    # Without one, none: the address is optional.
+    assert services.creditors.add(household.id, creditor_data(), BEHEERDER).address is None
+
+
+def test_a_creditor_address_is_changed_and_cleared_with_who_and_when(services, household):
+    creditor = services.creditors.add(household.id, creditor_data(), BEHEERDER)
+    changed = services.creditors.set_address(
+        creditor.id, {"street_name": "Rue Royale", "building_number": "1", "postcode": "1000", "town": "Bruxelles",
+                      "country": "be"}, "beheerder.bram")
+    assert changed.address.country == "BE" and changed.address.postcode == "1000"  # no Dutch rule abroad
+    assert changed.address_recorded_by == "beheerder.bram"
+    only_town = services.creditors.set_address(creditor.id, {"town": "Utrecht", "street_name": ""}, BEHEERDER)
+    assert (only_town.address.town, only_town.address.country, only_town.address.street_name) == ("Utrecht", "NL", None)
+    assert services.creditors.set_address(creditor.id, None, BEHEERDER).address is None
+
+
+@pytest.mark.parametrize(
+    "address, field",
+    [
+        ({"postcode": "0601 GK", "town": "Enkhuizen"}, "address.postcode"),  # no Dutch postcode starts with 0
+        ({"postcode": "1601 SS", "town": "Enkhuizen"}, "address.postcode"),  # SA, SD, SS are not issued
+        ({"postcode": "16011 GK", "town": "Enkhuizen"}, "address.postcode"),
+        ({"postcode": "1601 GK", "town": "Enkhuizen", "country": "Nederland"}, "address.country"),
+        ({"town": "Enkhuizen", "country": "XX"}, "address.country"),
+        ({"street_name": "Dijk", "building_number": "44"}, "address.town"),
+        ({"town": "Enkhuizen", "building_number": "1" * 17}, "address.building_number"),
+        ({"town": "Enkhuizen", "pobox": "12"}, "address.pobox"),
+    ],
+)
+def test_a_bad_address_names_the_field_and_writes_nothing(services, database, household, address, field):
+    with pytest.raises(InvalidInputError) as refused:
+        services.creditors.add(household.id, creditor_data(address=address), BEHEERDER)
+    assert refused.value.problems[0].field == field
+    assert count_rows(database, "creditors") == 0 and count_rows(database, "creditor_schedules") == 0
+
+
+@pytest.mark.parametrize(
+    "address, field",
+    [({"postcode": "1601 G", "town": "Enkhuizen"}, "postcode"), ({"town": "Enkhuizen", "country": "N"}, "country")],
+)
+def test_a_bad_address_change_names_the_field_and_keeps_the_old_address(services, household, address, field):
+    creditor = services.creditors.add(household.id, creditor_data(address={"town": "Enkhuizen", "postcode": "1601 GK"}),
+                                      BEHEERDER)
+    with pytest.raises(InvalidInputError) as refused:
+        services.creditors.set_address(creditor.id, address, "beheerder.bram")
+    assert refused.value.problems[0].field == field
+    kept = services.creditors.get(creditor.id)
+    assert (kept.address.postcode, kept.address_recorded_by) == ("1601 GK", BEHEERDER)

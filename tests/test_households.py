@@ -166,3 +166,71 @@ def test_a_second_aanvrager_is_refused_by_the_database_too(database, services):
             "INSERT INTO household_members (household_id, name, date_of_birth, role) "
             f"VALUES ({household.id}, 'Tweede', '1990-01-01', 'aanvrager')"
         )
+
+
+# -- the client's own leefgeld account --------------------------------------------------------------------
+
+
+def test_the_leefgeld_account_is_recorded_with_who_and_when_and_a_change_is_a_new_row(services, database):
+    gemeente(services)
+    household = single(services, bsn=VALID_BSN).household
+    assert household.leefgeld_account is None
+
+    shown = services.households.set_leefgeld_account(
+        household.id, {"iban": "nl20 ingb 0001 2345 67", "account_holder_name": "Y. Tesfay"}, BEHEERDER)
+    account = shown.leefgeld_account
+    assert (account.iban, account.bic, account.account_holder_name) == ("NL20INGB0001234567", "INGBNL2A", "Y. Tesfay")
+    assert account.recorded_by == BEHEERDER and account.recorded_at is not None
+    assert VALID_BSN not in repr(shown)  # the view returned is the masked one
+
+    services.households.set_leefgeld_account(
+        household.id, {"iban": "NL91ABNA0417164300", "account_holder_name": "Yonas Tesfay"}, "beheerder.bram")
+    assert services.households.get(household.id).leefgeld_account.iban == "NL91ABNA0417164300"
+    history = services.households.leefgeld_accounts(household.id)
+    assert [(a.iban, a.recorded_by) for a in history] == [
+        ("NL20INGB0001234567", BEHEERDER), ("NL91ABNA0417164300", "beheerder.bram")]
+    # Listing many households carries each one's latest account.
+    assert [h.leefgeld_account.account_holder_name for h in services.households.list(gemeente="roermond")] == [
+        "Yonas Tesfay"]
+
+
+def test_the_database_keeps_the_leefgeld_accounts_append_only(services, database):
+    from sqlalchemy.exc import DBAPIError
+
+    gemeente(services)
+    household = single(services).household
+    services.households.set_leefgeld_account(
+        household.id, {"iban": "NL20INGB0001234567", "account_holder_name": "Y. Tesfay"}, BEHEERDER)
+    for statement in ("UPDATE household_leefgeld_accounts SET iban = 'NL91ABNA0417164300'",
+                      "DELETE FROM household_leefgeld_accounts"):
+        with pytest.raises(DBAPIError), database.engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+    assert services.households.get(household.id).leefgeld_account.iban == "NL20INGB0001234567"
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"iban": "NL20INGB0001234568", "account_holder_name": "Y. Tesfay"}, "iban"),  # one digit flipped
+        ({"iban": "NL20 INGB 0001 2345", "account_holder_name": "Y. Tesfay"}, "iban"),  # too short
+        ({"iban": "", "account_holder_name": "Y. Tesfay"}, "iban"),
+        ({"iban": "NL20INGB0001234567", "account_holder_name": "  "}, "account_holder_name"),
+        ({"iban": "NL20INGB0001234567"}, "account_holder_name"),
+        ({"iban": "NL20INGB0001234567", "account_holder_name": "Y. Tesfay", "bic": "INGBNL2A"}, "bic"),
+    ],
+)
+def test_a_bad_leefgeld_account_names_the_field_and_writes_nothing(services, database, data, field):
+    gemeente(services)
+    household = single(services).household
+    with pytest.raises(InvalidInputError) as refused:
+        services.households.set_leefgeld_account(household.id, data, BEHEERDER)
+    assert refused.value.problems[0].field == field
+    assert count_rows(database, "household_leefgeld_accounts") == 0
+    assert services.households.get(household.id).leefgeld_account is None
+
+
+def test_a_leefgeld_account_for_an_unknown_household_is_not_found(services, database):
+    with pytest.raises(NotFoundError):
+        services.households.set_leefgeld_account(
+            999, {"iban": "NL20INGB0001234567", "account_holder_name": "Y. Tesfay"}, BEHEERDER)
+    assert count_rows(database, "household_leefgeld_accounts") == 0

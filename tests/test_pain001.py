@@ -194,13 +194,14 @@ def test_version_09_has_structured_creditor_addresses_with_town_and_country():
     assert pain.text(pain.transfer("HH1-ZORG-2025-05") + "/p:Cdtr/p:PstlAdr/p:TwnNm") == "Utrecht"
 
 
-def test_version_03_carries_the_country_and_two_address_lines():
+def test_version_03_carries_the_same_structured_address_and_no_address_lines():
+    # Dutch banks take no unstructured addresses from October 2026, in .03 files too (Betaalvereniging).
     pain = render(S18, "pain.001.001.03")
     address = pain.transfer("HH1-HUUR-2025-05") + "/p:Cdtr/p:PstlAdr"
 
-    assert pain.text(address + "/p:Ctry") == "NL"
-    assert [line.text for line in pain.all(address + "/p:AdrLine")] == ["Dijk 44", "1601 GK Enkhuizen"]
-    assert pain.all(address + "/p:TwnNm") == []
+    assert [(child.tag.split("}")[1], child.text) for child in pain.all(address + "/*")] == [
+        ("StrtNm", "Dijk"), ("BldgNb", "44"), ("PstCd", "1601 GK"), ("TwnNm", "Enkhuizen"), ("Ctry", "NL")]
+    assert pain.all("//p:AdrLine") == []
 
 
 @pytest.mark.parametrize("version", PAIN_VERSIONS)
@@ -371,3 +372,57 @@ def test_the_schemas_are_package_data():
     schemas = resources.files("budget_ledger.adapters.bank") / "schemas"
     for version in PAIN_VERSIONS:
         assert (schemas / f"{version}.xsd").read_bytes().startswith(b"<?xml")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# From a payment run's instructions: the payee's address as the run stored it
+# ---------------------------------------------------------------------------------------------------------
+
+
+def run_instruction(end_to_end_id: str, address):
+    from budget_ledger.payment_runs import InstructionStatus, PayeeKind, PaymentInstruction
+
+    return PaymentInstruction(
+        run_id=7, household_id=1, obligation=f"crediteur-{end_to_end_id}", due_date=FIRST_OF_MAY,
+        execution_date=FIRST_OF_MAY, entry_key=f"plan:1:{end_to_end_id}", entry_id=1, rule="vaste_lasten",
+        category="huur", amount=Money.of("650.00"), payee_kind=PayeeKind.CREDITOR, creditor_id=1,
+        payee_name="Woonstichting De Kloosterhof", iban="NL91ABNA0417164300", bic=None, reference_kind="vrij",
+        reference="Huur mei", end_to_end_id=end_to_end_id, payee_address=address, id=1,
+        status=InstructionStatus.APPROVED, created_at=datetime(2025, 4, 29, 9, 30, tzinfo=AMSTERDAM))
+
+
+def run_file(version: str, *instructions) -> Pain:
+    from budget_ledger.adapters.bank.payment_file import batch_for
+
+    batch = batch_for(7, list(instructions), organisation="Kredietbank West-Friesland",
+                      debtor_iban="NL38BNGH0285012345", created_at=datetime(2025, 4, 29, 9, 30, tzinfo=AMSTERDAM))
+    return render(batch, version)
+
+
+@pytest.mark.parametrize("version", PAIN_VERSIONS)
+def test_an_instruction_with_an_address_gets_exactly_that_structured_postal_address(version):
+    from budget_ledger.addresses import PostalAddress as StoredAddress
+
+    stored = StoredAddress(street_name="Kloosterstraat", building_number="12-2", postcode="1601 GK",
+                           town="Enkhuizen", country="NL")
+    pain = run_file(version, run_instruction("H1-250501-HUUR", stored))
+
+    validate_pain001(pain.xml, version)
+    address = pain.transfer("H1-250501-HUUR") + "/p:Cdtr/p:PstlAdr"
+    assert [(child.tag.split("}")[1], child.text) for child in pain.all(address + "/*")] == [
+        ("StrtNm", "Kloosterstraat"), ("BldgNb", "12-2"), ("PstCd", "1601 GK"), ("TwnNm", "Enkhuizen"), ("Ctry", "NL")]
+    assert pain.all("//p:AdrLine") == []
+
+
+@pytest.mark.parametrize("version", PAIN_VERSIONS)
+def test_an_instruction_with_only_town_and_country_or_none_still_validates(version):
+    from budget_ledger.addresses import PostalAddress as StoredAddress
+
+    pain = run_file(version, run_instruction("H1-250501-ZORG", StoredAddress(town="Utrecht", country="NL")),
+                    run_instruction("H1-250501-HUUR", None))
+
+    validate_pain001(pain.xml, version)
+    assert [(c.tag.split("}")[1], c.text) for c in pain.all(pain.transfer("H1-250501-ZORG") + "/p:Cdtr/p:PstlAdr/*")] == [
+        ("TwnNm", "Utrecht"), ("Ctry", "NL")]
+    assert pain.all(pain.transfer("H1-250501-HUUR") + "/p:Cdtr/p:PstlAdr") == []
+    assert pain.text(pain.transfer("H1-250501-HUUR") + "/p:Cdtr/p:Nm") == "Woonstichting De Kloosterhof"

@@ -287,6 +287,102 @@ def test_an_approved_run_is_exported_as_a_valid_pain001_and_only_once(services, 
     assert again.exit_code == 1 and not (tmp_path / "again.xml").exists()
 
 
+# -- payee details: the client's own leefgeld account, creditors' addresses -------------------------------
+
+CLIENT_IBAN = "NL44RABO0123456789"
+OLD_ADDRESS = {"street_name": "Wilhelminasingel", "building_number": "12", "postcode": "6041 CH", "town": "Roermond"}
+NEW_ADDRESS = {"street_name": "Markt", "building_number": "1a", "postcode": "6041 EM", "town": "Roermond"}
+
+
+def run_file(services, run_id: int, version: str, status: str = "approved"):
+    """The run's instructions with an IBAN as a pain.001 file (validated against the XSD before it is returned)."""
+    from datetime import UTC, datetime
+
+    from lxml import etree
+
+    from budget_ledger.adapters.bank.pain001 import render_pain001
+    from budget_ledger.adapters.bank.payment_file import batch_for
+
+    chosen = [i for i in services.payment_runs.instructions(run_id, status) if i.iban]
+    batch = batch_for(run_id, chosen, organisation="Kredietbank Limburg", debtor_iban="NL39RABO0300065264",
+                      created_at=datetime(2025, 3, 17, 7, tzinfo=UTC))
+    return etree.fromstring(render_pain001(batch, version)), {"p": f"urn:iso:std:iso:20022:tech:xsd:{version}"}
+
+
+def postal_address(root, ns, end_to_end_id: str) -> list[tuple[str, str]]:
+    return [(child.tag.split("}")[1], child.text) for child in root.xpath(
+        f"//p:CdtTrfTxInf[p:PmtId/p:EndToEndId='{end_to_end_id}']/p:Cdtr/p:PstlAdr/*", namespaces=ns)]
+
+
+def test_leefgeld_goes_to_the_clients_own_account_once_recorded_and_is_in_the_bank_file(services, database, s1,
+                                                                                         tmp_path):
+    from lxml import etree
+
+    from budget_ledger.adapters.bank.pain001 import PAIN_VERSIONS, validate_pain001
+
+    services.households.set_leefgeld_account(s1, {"iban": "nl44 rabo 0123 4567 89", "account_holder_name": "Y. Tesfay"},
+                                             BEHEERDER)
+    report = services.payment_runs.start(RUN_DAY, actor=BEHEERDER)
+    leefgeld = next(i for i in services.payment_runs.instructions(report.run_id) if i.category == "leefgeld")
+    assert (leefgeld.amount, leefgeld.payee_kind.value) == (M("120.00"), "client")
+    assert (leefgeld.iban, leefgeld.bic, leefgeld.payee_name) == (CLIENT_IBAN, "RABONL2U", "Y. Tesfay")
+    assert leefgeld.payee_address is None
+    assert not any("geen IBAN van de klant" in w for _, w in report.warnings)
+    services.payment_runs.approve(report.run_id, CHECKER)
+    for version in PAIN_VERSIONS:
+        root, ns = run_file(services, report.run_id, version)
+        assert root.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:NbOfTxs", namespaces=ns) == "3"
+        assert root.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", namespaces=ns) == "558.71"
+
+    # Through the CLI, as a budgetbeheerder exports it: the leefgeld is in the file and marked exported.
+    target = tmp_path / "run.xml"
+    result = CliRunner().invoke(cli, ["--database-url", database.settings.database_url, "export-payments",
+                                      str(report.run_id), "-o", str(target), "--as", CHECKER])
+    assert result.exit_code == 0, result.output
+    xml = target.read_bytes()
+    validate_pain001(xml, "pain.001.001.09")
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
+    transfer = etree.fromstring(xml).xpath(f"//p:CdtTrfTxInf[p:PmtId/p:EndToEndId='{leefgeld.end_to_end_id}']",
+                                           namespaces=ns)[0]
+    assert transfer.findtext("p:Cdtr/p:Nm", namespaces=ns) == "Y. Tesfay"
+    assert transfer.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=ns) == CLIENT_IBAN
+    assert transfer.findtext("p:Amt/p:InstdAmt", namespaces=ns) == "120.00"
+    statuses = {i.category: i.status.value for i in services.payment_runs.instructions(report.run_id)}
+    assert statuses == {"huur": "exported", "zorgverzekering": "exported", "leefgeld": "exported"}
+
+
+def test_an_instruction_keeps_the_creditors_address_of_its_run_and_the_next_run_takes_the_new_one(
+        services, database, s1):
+    from budget_ledger.adapters.bank.pain001 import PAIN_VERSIONS
+    from budget_ledger.addresses import PostalAddress
+
+    huur = next(c for c in services.creditors.of_household(s1) if c.category.value == "huur")
+    services.creditors.set_address(huur.id, OLD_ADDRESS, BEHEERDER)
+    march = services.payment_runs.start(RUN_DAY, actor=BEHEERDER)
+    services.creditors.set_address(huur.id, NEW_ADDRESS, CHECKER)  # the woningcorporatie moved after the run
+    services.payment_runs.approve(march.run_id, CHECKER)
+
+    made = {i.category: i for i in services.payment_runs.instructions(march.run_id)}
+    old = PostalAddress(street_name="Wilhelminasingel", building_number="12", postcode="6041 CH", town="Roermond",
+                        country="NL")
+    assert made["huur"].payee_address == old
+    assert made["zorgverzekering"].payee_address is None  # no address recorded: none in the file either
+    for version in PAIN_VERSIONS:
+        root, ns = run_file(services, march.run_id, version)
+        assert postal_address(root, ns, made["huur"].end_to_end_id) == [
+            ("StrtNm", "Wilhelminasingel"), ("BldgNb", "12"), ("PstCd", "6041 CH"), ("TwnNm", "Roermond"),
+            ("Ctry", "NL")]
+        assert postal_address(root, ns, made["zorgverzekering"].end_to_end_id) == []
+
+    _receive(services, [s1], [("bijstand", "702.69")], date(2025, 4, 1))
+    april = services.payment_runs.start(date(2025, 4, 1), actor=BEHEERDER)
+    april_huur = next(i for i in services.payment_runs.instructions(april.run_id) if i.category == "huur")
+    assert april_huur.payee_address == PostalAddress(street_name="Markt", building_number="1a", postcode="6041 EM",
+                                                     town="Roermond", country="NL")
+    # March's instruction is as it was stored: its address is not read again from the creditor.
+    assert made["huur"] == next(i for i in services.payment_runs.instructions(march.run_id) if i.category == "huur")
+
+
 # -- crashes and concurrency ------------------------------------------------------------------------------
 
 SCHEDULE = [

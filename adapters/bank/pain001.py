@@ -16,8 +16,10 @@ The files follow the Dutch Payments Association's implementation guidelines:
   RF reference as SCOR without issuer, free text as Ustrd (at most 140 characters);
 - the debtor agent is identified by its BIC, or by Othr/Id NOTPROVIDED when none is known (BIC is never
   required in SEPA, domain.md C4); the creditor agent is left out without a BIC;
-- .09 carries structured postal addresses (StrtNm, BldgNb, PstCd, TwnNm, Ctry), as the EPC requires from
-  November 2026; .03 carries the country and at most two address lines;
+- postal addresses are structured (StrtNm, BldgNb, PstCd, TwnNm, Ctry; town and country always), in .09
+  and in .03 alike, never as free address lines: from October 2026 Dutch banks no longer accept
+  unstructured addresses in credit-transfer files (Betaalvereniging, "Structured ISO 20022 address
+  information"), and the .03 schema (PostalAddress6) has the same structured elements in the same order;
 - names and texts are reduced to the SEPA character set (é becomes e, ß ss, & +, anything else a space) and
   cut to their length limits (names 70). Identifiers (MsgId, PmtInfId, EndToEndId) are never rewritten,
   since they must come back unchanged in the bank's reports: one outside the rules is refused.
@@ -391,23 +393,16 @@ class _Writer:
             self.address(node, party.address)
 
     def address(self, parent: etree._Element, address: PostalAddress) -> None:
+        """A fully structured address, the same in .03 (PostalAddress6) and .09 (PostalAddress24): both
+        schemas order StrtNm, BldgNb, PstCd, TwnNm, Ctry so, with nothing of their own in between."""
         node = self.el(parent, "PstlAdr")
-        street = sepa_text(address.street or "", 70)
-        number = sepa_text(address.building_number or "", 16)
-        postcode = sepa_text(address.postcode or "", 16)
-        town = sepa_text(address.town, 35)
-        if self.v09:
-            for tag, value in (("StrtNm", street), ("BldgNb", number), ("PstCd", postcode), ("TwnNm", town)):
-                if value:
-                    self.el(node, tag, value)
-            self.el(node, "Ctry", address.country)
-            return
-        # .03 under the Dutch guidelines: the country and at most two unstructured lines.
+        for tag, value in (("StrtNm", sepa_text(address.street or "", 70)),
+                           ("BldgNb", sepa_text(address.building_number or "", 16)),
+                           ("PstCd", sepa_text(address.postcode or "", 16)),
+                           ("TwnNm", sepa_text(address.town, 35))):
+            if value:
+                self.el(node, tag, value)
         self.el(node, "Ctry", address.country)
-        for line in (f"{street} {number}", f"{postcode} {town}"):
-            line = sepa_text(line, 70)
-            if line:
-                self.el(node, "AdrLine", line)
 
 
 def _check_version(version: object) -> str:

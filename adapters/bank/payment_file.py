@@ -1,7 +1,8 @@
 """From an approved payment run to a pain.001 batch: one PaymentInfo per requested execution date.
 
 Only instructions with an IBAN can be in a bank file; leefgeld to a client without a known own account
-stays approved and out of the file (the payment-run report warns about it).
+stays approved and out of the file (the payment-run report warns about it). The payee's address is the one
+stored on the instruction, as it was when the run made it, written as a structured PstlAdr.
 """
 
 from __future__ import annotations
@@ -9,7 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from budget_ledger.adapters.bank.pain001 import CreditTransfer, Party, PaymentBatch, PaymentInfo
+from budget_ledger.adapters.bank.pain001 import (
+    CreditTransfer,
+    Party,
+    PaymentBatch,
+    PaymentInfo,
+    PostalAddress,
+)
+from budget_ledger.addresses import PostalAddress as StoredAddress
 from budget_ledger.identifiers import parse_iban
 from budget_ledger.payment_runs import PaymentInstruction
 
@@ -26,7 +34,8 @@ def batch_for(run_id: int, instructions: list[PaymentInstruction], *, organisati
         by_date[instruction.execution_date].append(CreditTransfer(
             end_to_end_id=instruction.end_to_end_id,
             amount=instruction.amount,
-            creditor=Party(name=instruction.payee_name, iban=instruction.iban, bic=instruction.bic),
+            creditor=Party(name=instruction.payee_name, iban=instruction.iban, bic=instruction.bic,
+                           address=_address(instruction.payee_address)),
             reference_kind=REFERENCE_KINDS.get(instruction.reference_kind, "vrij"),
             reference=instruction.reference,
         ))
@@ -38,3 +47,10 @@ def batch_for(run_id: int, instructions: list[PaymentInstruction], *, organisati
     )
     return PaymentBatch(message_id=f"BL-RUN{run_id}-{stamp}", created_at=created_at, initiating_party=organisation,
                         debtor=Party(name=organisation, iban=debtor.iban, bic=debtor.bic), payments=payments)
+
+
+def _address(stored: StoredAddress | None) -> PostalAddress | None:
+    if stored is None:
+        return None
+    return PostalAddress(town=stored.town, country=stored.country, street=stored.street_name,
+                         building_number=stored.building_number, postcode=stored.postcode)

@@ -28,6 +28,14 @@ def upgrade(database: Database, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+def downgrade(database: Database, revision: str) -> None:
+    """Undo migrations down to `revision` (for tests of a migration's round trip, and for operators)."""
+    config = _alembic_config()
+    with database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
 def current_revision(database: Database) -> str | None:
     with database.engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()

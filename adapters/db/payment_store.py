@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from budget_ledger.adapters.db.payment_tables import payment_instructions, payment_runs
+from budget_ledger.addresses import PostalAddress
 from budget_ledger.ledger.money import Money
 from budget_ledger.payment_runs import (
     InstructionStatus,
@@ -39,6 +40,9 @@ def _instruction(row: Any) -> PaymentInstruction:
         rule=row.rule, category=row.category, amount=Money(row.amount_cents), payee_kind=PayeeKind(row.payee_kind),
         creditor_id=row.creditor_id, payee_name=row.payee_name, iban=row.iban, bic=row.bic,
         reference_kind=row.reference_kind, reference=row.reference, end_to_end_id=row.end_to_end_id,
+        payee_address=None if row.payee_town is None else PostalAddress(
+            town=row.payee_town, country=row.payee_country, street_name=row.payee_street_name,
+            building_number=row.payee_building_number, postcode=row.payee_postcode),
         status=InstructionStatus(row.status), created_at=row.created_at,
         **{name: getattr(row, name) for name in _INSTRUCTION_FIELDS},
     )
@@ -51,8 +55,16 @@ def _instruction_row(new: NewInstruction, now: datetime) -> dict[str, Any]:
         category=new.category, amount_cents=new.amount.cents, payee_kind=new.payee_kind.value,
         creditor_id=new.creditor_id, payee_name=new.payee_name, iban=new.iban, bic=new.bic,
         reference_kind=new.reference_kind, reference=new.reference, end_to_end_id=new.end_to_end_id,
-        status=InstructionStatus.PLANNED.value, created_at=now,
+        status=InstructionStatus.PLANNED.value, created_at=now, **_payee_address_row(new.payee_address),
     )
+
+
+def _payee_address_row(address: PostalAddress | None) -> dict[str, str | None]:
+    if address is None:
+        return dict(payee_street_name=None, payee_building_number=None, payee_postcode=None, payee_town=None,
+                    payee_country=None)
+    return dict(payee_street_name=address.street_name, payee_building_number=address.building_number,
+                payee_postcode=address.postcode, payee_town=address.town, payee_country=address.country)
 
 
 class SqlPaymentStore:

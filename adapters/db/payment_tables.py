@@ -85,6 +85,13 @@ payment_instructions = Table(
     Column("reference_kind", String(20), nullable=False),
     Column("reference", String(140), nullable=False),
     Column("end_to_end_id", String(35), nullable=False),
+    # The payee's postal address when the run made the instruction (0009), for the bank file; NULL when
+    # none was known. A later change of the creditor's address leaves it as it was.
+    Column("payee_street_name", String(70), nullable=True),
+    Column("payee_building_number", String(16), nullable=True),
+    Column("payee_postcode", String(16), nullable=True),
+    Column("payee_town", String(35), nullable=True),
+    Column("payee_country", String(2), nullable=True),
     Column("status", String(16), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("approved_by", String(200), nullable=True),

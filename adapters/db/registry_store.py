@@ -23,6 +23,7 @@ from budget_ledger.adapters.db.registry_tables import (
     expected_income,
     gemeenten,
     household_begeleiders,
+    household_leefgeld_accounts,
     household_members,
     household_profile_assignments,
     households,
@@ -30,6 +31,7 @@ from budget_ledger.adapters.db.registry_tables import (
     trajectory_history,
     trajectory_milestones,
 )
+from budget_ledger.addresses import PostalAddress
 from budget_ledger.budgetplans import StoredBudgetplan
 from budget_ledger.creditors import (
     Creditor,
@@ -45,7 +47,7 @@ from budget_ledger.eligibility import EligibilityDecision, OntzorgingForm, Permi
 from budget_ledger.expected_income import Coverage, ExpectedIncome, IncomeFrequency, IncomeSource
 from budget_ledger.gemeenten import Gemeente, GemeenteSettings, NewGemeente, PeriodAnchor
 from budget_ledger.household_profiles import AssignProfile, ProfileAssignment
-from budget_ledger.households import Household, Member, MemberRole, NewHousehold
+from budget_ledger.households import Household, LeefgeldAccount, Member, MemberRole, NewHousehold
 from budget_ledger.identifiers import PaymentReference
 from budget_ledger.ledger.money import Money
 from budget_ledger.payment_calendar import PaymentDayRule
@@ -103,6 +105,27 @@ def _budgetplan(row: Any) -> StoredBudgetplan:
         recorded_by=row.recorded_by,
         recorded_at=row.recorded_at,
     )
+
+
+def _leefgeld_account(row: Any) -> LeefgeldAccount:
+    return LeefgeldAccount(id=row.id, household_id=row.household_id, iban=row.iban, bic=row.bic,
+                           account_holder_name=row.account_holder_name, recorded_at=row.recorded_at,
+                           recorded_by=row.recorded_by)
+
+
+def _address_columns(address: PostalAddress | None) -> dict[str, str | None]:
+    return {"street_name": address.street_name if address else None,
+            "building_number": address.building_number if address else None,
+            "postcode": address.postcode if address else None,
+            "town": address.town if address else None,
+            "country": address.country if address else None}
+
+
+def _address(row: Any) -> PostalAddress | None:
+    if row.town is None:
+        return None
+    return PostalAddress(town=row.town, country=row.country, street_name=row.street_name,
+                         building_number=row.building_number, postcode=row.postcode)
 
 
 def _schedule(row: Any) -> Schedule:
@@ -279,6 +302,16 @@ class SqlRegistryStore:
             row.household_id: _decision(row)
             for row in self.conn.execute(select(eligibility_decisions).where(eligibility_decisions.c.id.in_(latest)))
         }
+        latest_account = (
+            select(func.max(household_leefgeld_accounts.c.id))
+            .where(household_leefgeld_accounts.c.household_id.in_(found_ids))
+            .group_by(household_leefgeld_accounts.c.household_id)
+        )
+        leefgeld_accounts = {
+            row.household_id: _leefgeld_account(row)
+            for row in self.conn.execute(
+                select(household_leefgeld_accounts).where(household_leefgeld_accounts.c.id.in_(latest_account)))
+        }
         return [
             Household(
                 id=row.id,
@@ -295,9 +328,29 @@ class SqlRegistryStore:
                 created_at=row.created_at,
                 created_by=row.created_by,
                 bsn=row.bsn,
+                leefgeld_account=leefgeld_accounts.get(row.id),
             )
             for row in rows
         ]
+
+    # -- leefgeld accounts --------------------------------------------------------------------
+
+    def add_leefgeld_account(self, household_id: int, iban: str, bic: str | None, account_holder_name: str,
+                             actor: str, now: datetime) -> LeefgeldAccount:
+        """Append one; the table is append-only, so this is the only write it ever gets."""
+        row = self.conn.execute(
+            insert(household_leefgeld_accounts).returning(*household_leefgeld_accounts.c),
+            {"household_id": household_id, "iban": iban, "bic": bic, "account_holder_name": account_holder_name,
+             "recorded_by": actor, "recorded_at": now},
+        ).one()
+        return _leefgeld_account(row)
+
+    def leefgeld_accounts(self, household_id: int) -> list[LeefgeldAccount]:
+        """Every leefgeld account recorded for the household, oldest first."""
+        query = (select(household_leefgeld_accounts)
+                 .where(household_leefgeld_accounts.c.household_id == household_id)
+                 .order_by(household_leefgeld_accounts.c.id))
+        return [_leefgeld_account(row) for row in self.conn.execute(query)]
 
     # -- rule-profile assignments --------------------------------------------------------------
 
@@ -496,8 +549,18 @@ class SqlRegistryStore:
                 "reference_value": new.reference,
                 "created_at": now,
                 "created_by": actor,
+                **_address_columns(new.address.to_address() if new.address else None),
+                "address_recorded_at": now if new.address else None,
+                "address_recorded_by": actor if new.address else None,
             },
         ).scalar_one()
+
+    def update_creditor_address(self, creditor_id: int, address: PostalAddress | None, actor: str,
+                                now: datetime) -> None:
+        self.conn.execute(
+            update(creditors).where(creditors.c.id == creditor_id).values(
+                **_address_columns(address), address_recorded_at=now, address_recorded_by=actor)
+        )
 
     def insert_schedule(self, creditor_id: int, schedule: ScheduleInput, now: datetime) -> int:
         return self.conn.execute(
@@ -567,6 +630,9 @@ class SqlRegistryStore:
                 reference=PaymentReference.from_storage(row.reference_kind, row.reference_value),
                 schedules=tuple(schedules[row.id]),
                 payers=tuple(payers[row.id]),
+                address=_address(row),
+                address_recorded_at=row.address_recorded_at,
+                address_recorded_by=row.address_recorded_by,
             )
             for row in rows
         ]

@@ -1,6 +1,7 @@
 """Tables of the registry a budgetbeheerder works in: gemeenten, households, trajectories, creditors,
-expected income (created by migration 0002), household profile assignments (0003) and the recorded versions
-of budgetplans (0004). Amounts are BIGINT cents, dates are DATE.
+expected income (created by migration 0002), household profile assignments (0003), the recorded versions
+of budgetplans (0004), and households' leefgeld accounts and creditors' postal addresses (0009). Amounts are
+BIGINT cents, dates are DATE.
 """
 
 from __future__ import annotations
@@ -156,6 +157,15 @@ creditors = Table(
     Column("reference_value", String(140), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("created_by", String(200), nullable=False),
+    # The structured postal address for the bank file (0009): all NULL when none is known, else at least
+    # town and country. Lengths are those of the ISO 20022 elements (StrtNm, BldgNb, PstCd, TwnNm, Ctry).
+    Column("street_name", String(70), nullable=True),
+    Column("building_number", String(16), nullable=True),
+    Column("postcode", String(16), nullable=True),
+    Column("town", String(35), nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("address_recorded_at", UtcDateTime(), nullable=True),
+    Column("address_recorded_by", String(200), nullable=True),
 )
 
 creditor_schedules = Table(
@@ -245,4 +255,17 @@ budgetplans = Table(
     Column("recorded_at", UtcDateTime(), nullable=False),
     UniqueConstraint("household_id", "month", "version", name="uq_budgetplans_household_id_month_version"),
     CheckConstraint("version >= 1", name="version_positive"),
+)
+
+household_leefgeld_accounts = Table(
+    "household_leefgeld_accounts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("household_id", BigId, ForeignKey("households.id"), nullable=False, index=True),
+    Column("iban", String(34), nullable=False),
+    Column("bic", String(11), nullable=True),
+    Column("account_holder_name", String(200), nullable=False),
+    # Append-only (0009): the database refuses UPDATE and DELETE; the latest row of a household holds.
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
 )
