@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
@@ -132,23 +133,7 @@ class Schedule:
 
         Calendar days, not business days: the payment run moves them onto the bank's calendar.
         """
-        first = max(start, self.valid_from)
-        last = min(end, self.valid_to) if self.valid_to else end
-        if first > last:
-            return []
-        if self.frequency is Frequency.ONCE:
-            return [self.valid_from] if first <= self.valid_from <= last else []
-        if self.frequency is Frequency.WEEKLY:
-            assert self.day is not None
-            rule = rrule(WEEKLY, byweekday=self.day - 1, dtstart=first, until=last)
-        else:
-            assert self.day is not None
-            # Day 31 in a 30-day month is the 30th: ask for the last of days min(N,28)..N in each month.
-            days = list(range(min(self.day, 28), self.day + 1))
-            interval = 3 if self.frequency is Frequency.QUARTERLY else 1
-            anchor = self.valid_from.replace(day=1)
-            rule = rrule(MONTHLY, interval=interval, bymonthday=days, bysetpos=-1, dtstart=anchor, until=last)
-        return [d.date() for d in rule if d.date() >= first]
+        return list(_due_dates(self.frequency, self.day, self.valid_from, self.valid_to, start, end))
 
     def overlaps(self, valid_from: date, valid_to: date | None) -> bool:
         ends_before = valid_to is not None and valid_to < self.valid_from
@@ -203,6 +188,29 @@ class Creditor:
             for schedule in self.schedules
             for day in schedule.due_dates(start, end)
         )
+
+
+@lru_cache(maxsize=8192)
+def _due_dates(frequency: Frequency, day: int | None, valid_from: date, valid_to: date | None, start: date, end: date
+               ) -> tuple[date, ...]:
+    """Cached: a payment run asks this for every creditor of every household, and most schedules share
+    their rhythm and dates."""
+    first = max(start, valid_from)
+    last = min(end, valid_to) if valid_to else end
+    if first > last:
+        return ()
+    if frequency is Frequency.ONCE:
+        return (valid_from,) if first <= valid_from <= last else ()
+    assert day is not None
+    if frequency is Frequency.WEEKLY:
+        rule = rrule(WEEKLY, byweekday=day - 1, dtstart=first, until=last)
+    else:
+        # Day 31 in a 30-day month is the 30th: ask for the last of days min(N,28)..N in each month.
+        days = list(range(min(day, 28), day + 1))
+        interval = 3 if frequency is Frequency.QUARTERLY else 1
+        rule = rrule(MONTHLY, interval=interval, bymonthday=days, bysetpos=-1, dtstart=valid_from.replace(day=1),
+                     until=last)
+    return tuple(d.date() for d in rule if d.date() >= first)
 
 
 def first_overlap(existing: Iterable[Schedule], valid_from: date, valid_to: date | None) -> Schedule | None:

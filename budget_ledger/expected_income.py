@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -224,6 +225,35 @@ def _month_share(amount: Money, month: date, entitled_from: date, valid_to: date
 
 def expected_payments(income: ExpectedIncome, until: date, calendar: PaymentCalendar = DEFAULT_CALENDAR) -> list[ExpectedPayment]:
     """The payments of `income` due on or before `until`, oldest first; none for a rejected toeslag."""
+    # Only the fields that decide the payments make the cache key: a payment run asks this for every
+    # household, and most share their rhythm, amounts and dates.
+    return list(_expected_payments(
+        (income.rejected_on, income.frequency, income.coverage, income.amount, income.payment_day,
+         income.entitlement_from, income.valid_to, income.first_expected_on), until, calendar))
+
+
+@lru_cache(maxsize=8192)
+def _expected_payments(key: tuple[Any, ...], until: date, calendar: PaymentCalendar) -> tuple[ExpectedPayment, ...]:
+    rejected_on, frequency, coverage, amount, payment_day, entitlement_from, valid_to, first_expected_on = key
+    return tuple(_payments(_Rhythm(rejected_on, frequency, coverage, amount, payment_day, entitlement_from, valid_to,
+                                   first_expected_on), until, calendar))
+
+
+@dataclass(frozen=True, slots=True)
+class _Rhythm:
+    """What of an expectation decides its payments."""
+
+    rejected_on: date | None
+    frequency: IncomeFrequency
+    coverage: Coverage
+    amount: Money
+    payment_day: PaymentDayRule | None
+    entitlement_from: date
+    valid_to: date | None
+    first_expected_on: date
+
+
+def _payments(income: _Rhythm, until: date, calendar: PaymentCalendar) -> list[ExpectedPayment]:
     if income.rejected_on is not None:
         return []
     if income.frequency is IncomeFrequency.ONCE:
@@ -246,7 +276,7 @@ def expected_payments(income: ExpectedIncome, until: date, calendar: PaymentCale
     return payments
 
 
-def _advance(income: ExpectedIncome, shares: list[tuple[date, Money]], until: date,
+def _advance(income: _Rhythm, shares: list[tuple[date, Money]], until: date,
              calendar: PaymentCalendar) -> list[ExpectedPayment]:
     """The first payment covers every month up to the one after it (back-payment plus the voorschot);
     after that one month at a time, paid in the month before. S1: zorgtoeslag from April, first paid
@@ -266,7 +296,7 @@ def _advance(income: ExpectedIncome, shares: list[tuple[date, Money]], until: da
     return payments
 
 
-def _quarterly(income: ExpectedIncome, until: date, calendar: PaymentCalendar) -> list[ExpectedPayment]:
+def _quarterly(income: _Rhythm, until: date, calendar: PaymentCalendar) -> list[ExpectedPayment]:
     payments = []
     quarter = date(income.entitlement_from.year, 3 * ((income.entitlement_from.month - 1) // 3) + 1, 1)
     while True:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -52,11 +52,26 @@ from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.gemeenten import require_gemeente
 from budget_ledger.ledger.entries import reversal_request
 from budget_ledger.ledger.money import Money
-from budget_ledger.planning import PlanningService, StoredFacts, current_trajectory
+from budget_ledger.planning import PlanningService, PlanResult, StoredFacts, current_trajectory
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.posting import post_one_in
 from budget_ledger.rules.plan import Flow, Movement, Severity
 from budget_ledger.transactions import Transactions
+
+
+class RunKind(StrEnum):
+    """What a run books. The scheduler books the fixed costs and the leefgeld in separate jobs, so each has
+    its own time and can be caught up on its own; a person starting a run books everything due."""
+
+    ALL = "alles"
+    FIXED_COSTS = "vaste-lasten"
+    """Everything due except leefgeld: bills, reserveringen, aflossing, advances and bridges."""
+    LEEFGELD = "leefgeld"
+
+    def selects(self, movement: Movement) -> bool:
+        if self is RunKind.ALL:
+            return True
+        return (movement.rule == LEEFGELD_RULE) is (self is RunKind.LEEFGELD)
 
 
 class RunStatus(StrEnum):
@@ -230,9 +245,9 @@ def _finding_json(f: RunFinding) -> dict[str, Any]:
 class _DryRun(Exception):
     """Raised inside a dry run's transaction so it rolls back, carrying what it would have done."""
 
-    def __init__(self, outcome: HouseholdOutcome) -> None:
+    def __init__(self, results: list[tuple[int, HouseholdOutcome | Exception]]) -> None:
         super().__init__("dry run")
-        self.outcome = outcome
+        self.results = results
 
 
 Progress = Callable[[int, int, int, str], None]
@@ -252,7 +267,10 @@ def _reference_text(text: str) -> str:
 
 class PaymentRunService:
     def __init__(self, transactions: Transactions, planning: PlanningService, clock: Clock = system_clock, *,
-                 four_eyes: bool = True) -> None:
+                 four_eyes: bool = True, chunk_size: int = 500) -> None:
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self._chunk_size = chunk_size
         self._tx = transactions
         self._planning = planning
         self._clock = clock
@@ -261,7 +279,8 @@ class PaymentRunService:
     # -- the run ---------------------------------------------------------------------------------
 
     def start(self, run_date: date, *, gemeente: str | None = None, households: Sequence[int] | None = None,
-              actor: str, dry_run: bool = False, progress: Progress | None = None) -> RunReport:
+              actor: str, dry_run: bool = False, progress: Progress | None = None,
+              kind: RunKind | str = RunKind.ALL) -> RunReport:
         """Book everything due by `run_date` for the households in scope and record their payment instructions.
 
         Scope: the households of `gemeente`, or those listed, or all; a household without a running
@@ -270,7 +289,12 @@ class PaymentRunService:
         """
         if not actor or not actor.strip():
             raise InvalidInputError("actor", "a payment run is started by a named user")
-        scope = {"gemeente": gemeente, "households": sorted(households) if households is not None else None}
+        try:
+            kind = RunKind(kind)
+        except ValueError:
+            raise InvalidInputError("kind", f"one of {', '.join(k.value for k in RunKind)}") from None
+        scope = {"gemeente": gemeente, "households": sorted(households) if households is not None else None,
+                 "kind": kind.value}
         in_scope, skipped = self._tx.run(lambda uow: self._scope(uow, run_date, gemeente, households), write=False)
         run_id: int | None = None
         if not dry_run:
@@ -278,18 +302,20 @@ class PaymentRunService:
                 run_date, scope, actor, self._clock(), self._four_eyes))
         outcomes: list[HouseholdOutcome] = []
         failed: list[Failed] = []
-        for done, household_id in enumerate(in_scope, start=1):
-            try:
-                outcome = self._one_household(run_id, run_date, scope, household_id, actor, dry_run)
-            except Exception as exc:  # one household's failure never stops the run
-                message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-                failed.append(Failed(household_id, message))
-                line = f"mislukt: {message}"
-            else:
-                outcomes.append(outcome)
-                line = f"{len(outcome.instructions)} betaalopdracht(en)"
-            if progress is not None:
-                progress(done, len(in_scope), household_id, line)
+        done = 0
+        for start in range(0, len(in_scope), self._chunk_size):
+            chunk = in_scope[start:start + self._chunk_size]
+            for household_id, result in self._book_chunk(run_id, run_date, scope, chunk, actor, dry_run, kind):
+                done += 1
+                if isinstance(result, Exception):
+                    message = getattr(result, "message", None) or f"{type(result).__name__}: {result}"
+                    failed.append(Failed(household_id, message))
+                    line = f"mislukt: {message}"
+                else:
+                    outcomes.append(result)
+                    line = f"{len(result.instructions)} betaalopdracht(en)"
+                if progress is not None:
+                    progress(done, len(in_scope), household_id, line)
         report = self._report(run_id, run_date, dry_run, outcomes, skipped, failed)
         if run_id is not None:
             self._tx.run(lambda uow: uow.payments.update_run(
@@ -299,54 +325,104 @@ class PaymentRunService:
     def _scope(self, uow: UnitOfWork, run_date: date, gemeente: str | None, households: Sequence[int] | None
                ) -> tuple[list[int], list[Skipped]]:
         gemeente_id = require_gemeente(uow, gemeente).id if gemeente else None
-        found = uow.registry.households(ids=list(households) if households is not None else None,
-                                        gemeente_id=gemeente_id)
+        found = uow.registry.household_ids(gemeente_id=gemeente_id)
+        if households is not None:
+            found = sorted(set(found) & set(households))
         skipped = [Skipped(h, "huishouden bestaat niet" + (f" in gemeente {gemeente}" if gemeente else ""))
-                   for h in sorted(set(households or ()) - {h.id for h in found})]
+                   for h in sorted(set(households or ()) - set(found))]
         in_scope = []
-        for household in found:
-            trajectory = current_trajectory(uow.registry.trajectories_of(household.id))
-            if trajectory is None:
-                skipped.append(Skipped(household.id, "geen lopend ontzorgtraject"))
-            elif trajectory.start_date > run_date:
-                skipped.append(Skipped(household.id, f"ontzorgtraject begint pas op {trajectory.start_date}"))
-            else:
-                in_scope.append(household.id)
+        for start in range(0, len(found), self._chunk_size):
+            chunk = found[start:start + self._chunk_size]
+            trajectories = uow.registry.trajectories_of_households(chunk)
+            for household_id in chunk:
+                trajectory = current_trajectory(trajectories.get(household_id, []))
+                if trajectory is None:
+                    skipped.append(Skipped(household_id, "geen lopend ontzorgtraject"))
+                elif trajectory.start_date > run_date:
+                    skipped.append(Skipped(household_id, f"ontzorgtraject begint pas op {trajectory.start_date}"))
+                else:
+                    in_scope.append(household_id)
         return in_scope, skipped
 
-    def _one_household(self, run_id: int | None, run_date: date, scope: dict[str, Any], household_id: int,
-                       actor: str, dry_run: bool) -> HouseholdOutcome:
-        def work(uow: UnitOfWork) -> HouseholdOutcome:
+    def _book_chunk(self, run_id: int | None, run_date: date, scope: dict[str, Any], chunk: Sequence[int],
+                    actor: str, dry_run: bool, kind: RunKind) -> list[tuple[int, HouseholdOutcome | Exception]]:
+        """A chunk of households in one transaction through the bulk path; if that transaction fails, the
+        chunk again one household per transaction, so only the household at fault fails."""
+        if len(chunk) > 1:
+            try:
+                return self._in_transaction(run_id, run_date, scope, dry_run, actor,
+                                            lambda uow, the_run: self._book_households(uow, the_run, run_date, chunk, actor, kind))
+            except Exception:  # noqa: BLE001 - retried below, household by household, where the cause is reported
+                pass
+        results: list[tuple[int, HouseholdOutcome | Exception]] = []
+        for household_id in chunk:
+            try:
+                results += self._in_transaction(
+                    run_id, run_date, scope, dry_run, actor,
+                    lambda uow, the_run, h=household_id: [(h, self._book_household(uow, the_run, run_date, h, actor, kind))])
+            except Exception as exc:  # one household's failure never stops the run
+                results.append((household_id, exc))
+        return results
+
+    def _in_transaction(self, run_id: int | None, run_date: date, scope: dict[str, Any], dry_run: bool, actor: str,
+                        book: Callable[[UnitOfWork, int], list[tuple[int, HouseholdOutcome | Exception]]]
+                        ) -> list[tuple[int, HouseholdOutcome | Exception]]:
+        def work(uow: UnitOfWork) -> list[tuple[int, HouseholdOutcome | Exception]]:
             the_run = run_id
             if dry_run:  # the same code path, against a run row that is rolled back with everything else
                 the_run = uow.payments.insert_run(run_date, scope, actor, self._clock(), self._four_eyes)
             assert the_run is not None
-            outcome = self._book_household(uow, the_run, run_date, household_id, actor)
+            results = book(uow, the_run)
             if dry_run:
-                raise _DryRun(outcome)
-            return outcome
+                raise _DryRun(results)
+            return results
 
         try:
             return self._tx.run(work)
         except _DryRun as rolled_back:
-            return rolled_back.outcome
+            return rolled_back.results
 
-    def _book_household(self, uow: UnitOfWork, run_id: int, run_date: date, household_id: int, actor: str
-                        ) -> HouseholdOutcome:
-        booked = self._planning.book_in(uow, household_id, run_date, actor)
+    def _book_households(self, uow: UnitOfWork, run_id: int, run_date: date, chunk: Sequence[int], actor: str,
+                         kind: RunKind) -> list[tuple[int, HouseholdOutcome | Exception]]:
+        booked = self._planning.book_many_in(uow, chunk, run_date, actor, only=kind.selects)
+        now = self._clock()
+        results: list[tuple[int, HouseholdOutcome | Exception]] = []
+        made_all: list[NewInstruction] = []
+        for household_id in chunk:
+            result = booked[household_id]
+            if isinstance(result, Exception):
+                results.append((household_id, result))
+                continue
+            outcome = self._outcome(uow, run_id, household_id, result, kind)
+            made_all += outcome.instructions
+            results.append((household_id, outcome))
+        ids = iter(uow.payments.insert_instructions(made_all, now))
+        return [(h, replace(o, instruction_ids=tuple(next(ids) for _ in o.instructions))
+                 if isinstance(o, HouseholdOutcome) else o) for h, o in results]
+
+    def _book_household(self, uow: UnitOfWork, run_id: int, run_date: date, household_id: int, actor: str,
+                        kind: RunKind) -> HouseholdOutcome:
+        booked = self._planning.book_in(uow, household_id, run_date, actor, only=kind.selects)
+        outcome = self._outcome(uow, run_id, household_id, booked, kind)
+        ids = uow.payments.insert_instructions(outcome.instructions, self._clock())
+        return replace(outcome, instruction_ids=tuple(ids))
+
+    def _outcome(self, uow: UnitOfWork, run_id: int, household_id: int, booked: PlanResult, kind: RunKind
+                 ) -> HouseholdOutcome:
+        """The instructions for what a household's booking sent out of the bank (not stored yet), and the
+        findings worth reporting (a leefgeld run reports the leefgeld's, the fixed-costs run the rest)."""
         facts = booked.facts
         assert facts is not None
-        now = self._clock()
         creditors = {c.id: c for c in facts.creditors}
         warnings: list[str] = []
-        made = [self._instruction(uow, run_id, facts, movement, booked.posted[movement.key], creditors, warnings)
-                for movement in booked.movements if movement.flow is Flow.OUT]
-        ids = uow.payments.insert_instructions(made, now)
+        made = tuple(self._instruction(uow, run_id, facts, movement, booked.posted[movement.key], creditors, warnings)
+                     for movement in booked.movements if movement.flow is Flow.OUT)
         findings = tuple(
             RunFinding(household_id, f.kind.value, f.severity.value, f.on, f.message, f.amount)
             for f in booked.plan.findings if f.severity in (Severity.WARNING, Severity.CRITICAL)
+            and (kind is RunKind.ALL or (f.rule == LEEFGELD_RULE) is (kind is RunKind.LEEFGELD))
         )
-        return HouseholdOutcome(household_id, tuple(made), tuple(ids), findings, tuple(warnings))
+        return HouseholdOutcome(household_id, made, (), findings, tuple(warnings))
 
     def _instruction(self, uow: UnitOfWork, run_id: int, facts: StoredFacts, movement: Movement, entry_id: int,
                      creditors: Mapping[int, Creditor], warnings: list[str]) -> NewInstruction:

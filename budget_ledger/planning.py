@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
@@ -25,8 +25,9 @@ from budget_ledger.chart import BANK, CLIENT_MONEY, IN_TRANSIT, household_code
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.creditors import Creditor, Frequency
 from budget_ledger.creditors import Payer as CreditorPayer
-from budget_ledger.errors import ConflictError, InvalidInputError
+from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.expected_income import ExpectedIncome, expected_payments
+from budget_ledger.gemeenten import Gemeente
 from budget_ledger.household_profiles import ProfileAssignment, ProfileCatalog, effective_version
 from budget_ledger.households import Household, require_household
 from budget_ledger.ledger.accounts import AccountSpec, AccountType
@@ -59,6 +60,10 @@ ACTIVE = (TrajectoryStatus.AANGEMELD, TrajectoryStatus.ACTIEF, TrajectoryStatus.
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _TOESLAGEN = frozenset(t.value for t in Toeslag)
 _PAYERS = {CreditorPayer.LEDGER: Payer.LEDGER, CreditorPayer.CLIENT_INCASSO: Payer.CLIENT}
+
+
+MovementFilter = Callable[[Movement], bool]
+"""Which of a plan's movements to book now (the rest is planned again, and booked, by a later run)."""
 
 
 class HouseholdRules:
@@ -366,22 +371,62 @@ class PlanningService:
 
     def facts(self, uow: UnitOfWork, household_id: int, *, profile: str | None = None) -> StoredFacts:
         household = require_household(uow, household_id)
-        trajectory = current_trajectory(uow.registry.trajectories_of(household_id))
-        if trajectory is None:
-            raise ConflictError(f"household {household_id} has no running ontzorgtraject to plan for",
-                                field="household_id")
-        gemeente_profile = self._catalog.for_gemeente(uow.registry.gemeente(household.gemeente_id))
-        forced = self._catalog.get(profile, field="profile") if profile else None
-        rules = HouseholdRules(gemeente_profile, self._catalog, uow.registry.profile_assignments(household_id),
-                               force_profile=forced)
         prefix = household_code(household_id) + ":"
-        balances = {a.code[len(prefix):]: a.normal_balance() for a in uow.ledger.accounts(household_id=household_id)}
+        return self._assemble(
+            household,
+            uow.registry.trajectories_of(household_id),
+            uow.registry.gemeente(household.gemeente_id),
+            uow.registry.profile_assignments(household_id),
+            uow.registry.creditors_of(household_id),
+            uow.registry.expected_income_of(household_id),
+            list(uow.ledger.iter_entries(household_id=household_id)),
+            {a.code[len(prefix):]: a.normal_balance() for a in uow.ledger.accounts(household_id=household_id)},
+            profile=profile,
+        )
+
+    def facts_of_many(self, uow: UnitOfWork, household_ids: Sequence[int]) -> dict[int, StoredFacts | Exception]:
+        """`facts` for many households with one query per table, not one per household: the bulk payment
+        run reads a chunk of households this way. A household that cannot be planned gets its error."""
+        ids = sorted(set(household_ids))
+        found = {h.id: h for h in uow.registry.households(ids=ids)}
+        gemeenten = {g.id: g for g in uow.registry.gemeenten()}
+        trajectories = uow.registry.trajectories_of_households(ids)
+        assignments = uow.registry.profile_assignments_of(ids)
+        creditors = uow.registry.creditors_of_households(ids)
+        incomes = uow.registry.expected_income_of_households(ids)
+        entries = uow.ledger.entries_of_households(ids)
+        balances = uow.ledger.balances_of_households(ids)
+        facts: dict[int, StoredFacts | Exception] = {}
+        for h in ids:
+            if h not in found:
+                facts[h] = NotFoundError(f"there is no household {h}", field="household_id")
+                continue
+            prefix = household_code(h) + ":"
+            try:
+                facts[h] = self._assemble(
+                    found[h], trajectories.get(h, []), gemeenten[found[h].gemeente_id], assignments.get(h, []),
+                    creditors.get(h, []), incomes.get(h, []), entries.get(h, []),
+                    {code[len(prefix):]: amount for code, amount in balances.get(h, {}).items()})
+            except Exception as exc:  # reported per household by the caller
+                facts[h] = exc
+        return facts
+
+    def _assemble(self, household: Household, trajectories: Sequence[Trajectory], gemeente: Gemeente,
+                  assignments: Sequence[ProfileAssignment], creditors: Sequence[Creditor],
+                  incomes: Sequence[ExpectedIncome], entries: Sequence[PostedEntry], balances: dict[str, Money], *,
+                  profile: str | None = None) -> StoredFacts:
+        trajectory = current_trajectory(trajectories)
+        if trajectory is None:
+            raise ConflictError(f"household {household.id} has no running ontzorgtraject to plan for",
+                                field="household_id")
+        forced = self._catalog.get(profile, field="profile") if profile else None
+        rules = HouseholdRules(self._catalog.for_gemeente(gemeente), self._catalog, assignments, force_profile=forced)
         return StoredFacts(
             household=household,
             trajectory=trajectory,
-            creditors=tuple(uow.registry.creditors_of(household_id)),
-            incomes=tuple(uow.registry.expected_income_of(household_id)),
-            entries=tuple(uow.ledger.iter_entries(household_id=household_id)),
+            creditors=tuple(creditors),
+            incomes=tuple(incomes),
+            entries=tuple(entries),
             balances=balances,
             rules=rules,
         )
@@ -411,7 +456,8 @@ class PlanningService:
         """
         return self._tx.run(lambda uow: self.book_in(uow, household_id, through, actor))
 
-    def book_in(self, uow: UnitOfWork, household_id: int, through: date, actor: str) -> PlanResult:
+    def book_in(self, uow: UnitOfWork, household_id: int, through: date, actor: str, *,
+                only: MovementFilter | None = None) -> PlanResult:
         """`run` inside a unit of work the caller holds: the payment run books a household's plan and writes
         its payment instructions in one transaction.
 
@@ -421,16 +467,63 @@ class PlanningService:
         """
         uow.registry.lock_household(household_id)
         facts = self.facts(uow, household_id)
+        plan, movements = self._plan_for(facts, through, only)
+        return self._book(uow, household_id, plan, movements, actor, facts)
+
+    def book_many_in(self, uow: UnitOfWork, household_ids: Sequence[int], through: date, actor: str, *,
+                     only: MovementFilter | None = None) -> dict[int, PlanResult | Exception]:
+        """`book_in` for a chunk of households in one transaction, with one read per table and one bulk
+        posting for all their entries (the ledger's bulk path).
+
+        A household that cannot be read or planned gets its error and nothing is booked for it; the others
+        go on (planning is pure, so nothing of it was written). An error while posting is raised: the whole
+        chunk rolls back and the caller books its households one by one to find the one that fails.
+        """
+        uow.registry.lock_households(household_ids)
+        results: dict[int, PlanResult | Exception] = {}
+        planned: list[tuple[int, StoredFacts, Plan, list[Movement]]] = []
+        for h, facts in self.facts_of_many(uow, household_ids).items():
+            if isinstance(facts, Exception):
+                results[h] = facts
+                continue
+            try:
+                plan, movements = self._plan_for(facts, through, only)
+            except Exception as exc:  # one household's rules failing never stops the others
+                results[h] = exc
+                continue
+            planned.append((h, facts, plan, movements))
+        open_accounts_in(uow.ledger, [spec for h, _, _, movements in planned
+                                      for spec in reservering_specs(h, movements)])
+        requests = [entry_request(h, m, actor) for h, _, _, movements in planned for m in movements]
+        posted: BulkResult = post_in(uow.ledger, requests) if requests else BulkResult()
+        for h, facts, plan, movements in planned:
+            keys = {m.key for m in movements}
+            results[h] = PlanResult(
+                plan,
+                {k: v for k, v in posted.posted.items() if k in keys},
+                {k: v for k, v in posted.replayed.items() if k in keys},
+                tuple(m for m in movements if m.key in posted.posted),
+                facts,
+            )
+        return results
+
+    def _plan_for(self, facts: StoredFacts, through: date, only: MovementFilter | None = None
+                  ) -> tuple[Plan, list[Movement]]:
+        """The plan up to `through` from the trajectory's start, and its movements under the keys they are
+        booked with (an obligation re-planned after a rejected payment takes '#<attempt>'); with `only`,
+        just the movements it selects (the leefgeld job books leefgeld, the payment run the rest)."""
         start = facts.trajectory.start_date
+        h = facts.household.id
         if through < start:  # nothing is due before the trajectory starts
-            return PlanResult(Plan(household_id, facts.rules.name, through, through, (), ()), {}, {}, (), facts)
+            return Plan(h, facts.rules.name, through, through, (), ()), []
         snapshot = build_snapshot(facts, through, through, self._calendar)
         plan = make_plan(snapshot, facts.rules, start, through)
-        return self._book(uow, household_id, plan, actor, facts)
-
-    def _book(self, uow: UnitOfWork, household_id: int, plan: Plan, actor: str, facts: StoredFacts) -> PlanResult:
         retries = retry_keys(facts.entries)
-        movements = [replace(m, key=retries[m.key]) if m.key in retries else m for m in plan.movements]
+        return plan, [replace(m, key=retries[m.key]) if m.key in retries else m for m in plan.movements
+                      if only is None or only(m)]
+
+    def _book(self, uow: UnitOfWork, household_id: int, plan: Plan, movements: Sequence[Movement], actor: str,
+              facts: StoredFacts) -> PlanResult:
         open_accounts_in(uow.ledger, reservering_specs(household_id, movements))
         requests = [entry_request(household_id, m, actor) for m in movements]
         result: BulkResult = post_in(uow.ledger, requests) if requests else BulkResult()

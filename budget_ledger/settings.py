@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     scheduler_mode: Literal["embedded", "process", "off"] = "embedded"
     """embedded: inside `serve`; process: only in `budget-ledger scheduler run`; off: no scheduled jobs."""
     payment_run_time: str = Field(default="06:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    """When the daily payment run starts (Europe/Amsterdam), on TARGET2/Dutch business days."""
+    """When the daily payment run (the fixed costs due that day) starts, Europe/Amsterdam, on business days."""
+    leefgeld_run_time: str = Field(default="06:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    """When the leefgeld transfers due that day are booked (after the fixed costs), on business days."""
     misfire_grace_hours: int = Field(default=72, ge=1, le=24 * 14)
     """A job missed while the service was down is run once at start if it is at most this late."""
     config_dir: Path = Path("config")

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from budget_ledger.adapters.cli.main import cli
 from budget_ledger.chart import IN_TRANSIT, household_code, organisation_accounts
-from budget_ledger.errors import ConflictError
+from budget_ledger.errors import ConflictError, InvalidInputError
 from budget_ledger.ledger.money import Money
 from budget_ledger.planning import base_key
 from budget_ledger.rules.plan import KEY_PREFIX
@@ -206,19 +206,41 @@ def test_cancelling_a_run_rejects_all_its_instructions(services, database, s1):
 
 def test_a_household_whose_planning_fails_does_not_stop_the_others(services, database, monkeypatch):
     first, broken, last = add_s1(services), add_s1(services, "Saba Tesfay"), add_s1(services, "Amanuel Kidane")
-    real = services.planning.book_in
+    real = services.planning._plan_for
 
-    def book_in(uow, household_id, through, actor):
-        if household_id == broken:
+    def plan_for(facts, through, only=None):
+        if facts.household.id == broken:
             raise RuntimeError("profiel onleesbaar")
-        return real(uow, household_id, through, actor)
+        return real(facts, through, only)
 
-    monkeypatch.setattr(services.planning, "book_in", book_in)
+    monkeypatch.setattr(services.planning, "_plan_for", plan_for)
     report = services.payment_runs.start(RUN_DAY, actor=BEHEERDER)
     assert report.processed == (first, last) and report.instructions_created == 6
     assert [(f.household_id, f.message) for f in report.failed] == [(broken, "RuntimeError: profiel onleesbaar")]
     assert services.payment_runs.get(report.run_id).report["failed"][0]["household_id"] == broken
     assert services.payment_runs.instructions_of(broken) == []
+    assert_paid_exactly_once(database, services)
+
+
+def test_when_a_chunk_cannot_be_booked_together_its_households_are_booked_one_by_one(services, database, monkeypatch):
+    """The bulk path books a chunk of households in one transaction; if that fails (here: the payee of one
+    household's payment is unknown), the chunk is rolled back and booked household by household, so only
+    the household at fault fails and the others are paid."""
+    first, broken, last = add_s1(services), add_s1(services, "Saba Tesfay"), add_s1(services, "Amanuel Kidane")
+    real = services.payment_runs._instruction
+
+    def instruction(uow, run_id, facts, movement, *rest):
+        if facts.household.id == broken and movement.creditor_id is not None:
+            raise ConflictError("crediteur onbekend", field="creditor_id")
+        return real(uow, run_id, facts, movement, *rest)
+
+    monkeypatch.setattr(services.payment_runs, "_instruction", instruction)
+    report = services.payment_runs.start(RUN_DAY, actor=BEHEERDER)
+    assert report.processed == (first, last) and report.instructions_created == 6
+    assert [(f.household_id, f.message) for f in report.failed] == [(broken, "crediteur onbekend")]
+    assert services.payment_runs.instructions_of(broken) == []
+    with services.ledger.extract(household_id=broken) as book:
+        assert [e.idempotency_key for e in book.entries if e.source.value == "batch_run"] == []
     assert_paid_exactly_once(database, services)
 
 
@@ -245,7 +267,7 @@ def test_the_cli_runs_dry_then_for_real_and_approves_with_a_second_user(services
     assert count_rows(database, "payment_instructions") == 0
     real = invoke("run", "--date", "2025-03-17", "--gemeente", "roermond", "--as", BEHEERDER)
     assert real.exit_code == 0, real.output
-    assert f"huishouden {s1}: 3 betaalopdracht(en)" in real.stderr
+    assert "Betaalrun" in real.stderr and "1/1" in real.stderr  # the progress bar, on standard error
     run_id = services.payment_runs.runs()[0].id
     refused = invoke("approve", str(run_id), "--as", BEHEERDER)
     assert refused.exit_code == 1 and "(actor)" in refused.output
@@ -505,3 +527,42 @@ def test_four_runners_at_once_pay_nothing_twice(services, database, database_mak
         assert sum(r.instructions_created for r in reports) == len(paid(database)) - before
         assert paid(database) == paid(reference_db)
         assert_paid_exactly_once(database, services)
+
+
+def test_the_scheduler_books_the_fixed_costs_at_six_and_the_leefgeld_after_them(services, database, s1):
+    """The payment-run job books S1's huur and zorg on 17 March, the leefgeld-run job the €120 leefgeld; run
+    again, neither books anything twice, and together they book what one run of everything books."""
+    from dataclasses import replace
+
+    from budget_ledger.adapters.scheduler import jobs
+    from budget_ledger.adapters.scheduler.runner import context_for, job_specs
+
+    triggers = {job_id: str(trigger) for job_id, _, trigger, _ in job_specs(database.settings)}
+    assert triggers[jobs.PAYMENT_RUN] == "cron[day_of_week='mon-fri', hour='6', minute='0']"
+    assert triggers[jobs.LEEFGELD_RUN] == "cron[day_of_week='mon-fri', hour='6', minute='30']"
+    jobs.configure(replace(context_for(database), today=lambda: RUN_DAY))
+    try:
+        jobs.payment_run()
+        fixed = services.payment_runs.instructions_of(s1)
+        assert "leefgeld" not in {i.category for i in fixed} and {i.category for i in fixed} >= {"huur"}
+        jobs.leefgeld_run()
+        leefgeld = [i for i in services.payment_runs.instructions_of(s1) if i.category == "leefgeld"]
+        assert [str(i.amount) for i in leefgeld] == ["120.00"]
+        jobs.payment_run()
+        jobs.leefgeld_run()
+    finally:
+        jobs.configure(None)
+    assert [r.scope["kind"] for r in services.payment_runs.runs()] == ["vaste-lasten", "leefgeld"] * 2
+    split = sorted((i.category, str(i.amount)) for i in services.payment_runs.instructions_of(s1))
+    other = add_s1(services, "Saba Tesfay")
+    services.payment_runs.start(RUN_DAY, households=[other], actor=BEHEERDER)
+    assert sorted((i.category, str(i.amount)) for i in services.payment_runs.instructions_of(other)) == split
+    assert_paid_exactly_once(database, services)
+
+
+def test_an_unknown_run_kind_is_refused_naming_the_field(services, database, s1):
+    with pytest.raises(InvalidInputError) as refused:
+        services.payment_runs.start(RUN_DAY, actor=BEHEERDER, kind="boodschappen")
+    assert refused.value.field == "kind"
+    assert count_rows(database, "payment_runs") == 0
+

@@ -46,7 +46,8 @@ def test_the_jobs_have_fixed_ids_and_run_on_amsterdam_time(database, recorder):
     try:
         start(scheduler, database.settings, recorder.context())
         job = scheduler.get_job(jobs.PAYMENT_RUN)
-        assert {j.id for j in scheduler.get_jobs()} == {jobs.PAYMENT_RUN, jobs.EXPECTED_INCOME_CHECK}
+        assert {j.id for j in scheduler.get_jobs()} == {jobs.PAYMENT_RUN, jobs.LEEFGELD_RUN, jobs.EXPECTED_INCOME_CHECK,
+                                                        jobs.WARNINGS_SCAN}
         assert job.next_run_time.tzinfo is not None
         local = job.next_run_time.astimezone(AMSTERDAM)
         assert (local.hour, local.minute) == (6, 0) and local.weekday() < 5

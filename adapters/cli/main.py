@@ -281,24 +281,53 @@ def forecast(app: App, household: int, months: int, as_of: date | None, what_if_
     click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
 
 
+class RunProgress:
+    """Progress on standard error: click's bar on a terminal, opened when the run knows how many households
+    it has; elsewhere (a log, cron) a line at every tenth. A household that fails is named at once."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._bar: Any = None
+        self._terminal = sys.stderr.isatty()
+
+    def __enter__(self) -> RunProgress:
+        return self
+
+    def __call__(self, done: int, total: int, household: int, line: str) -> None:
+        if self._terminal:
+            if self._bar is None:
+                self._bar = click.progressbar(length=total, label=self._label, file=sys.stderr, show_pos=True,
+                                              show_eta=True, update_min_steps=max(1, total // 200))
+                self._bar.__enter__()
+            self._bar.update(1)
+        elif done == total or done % max(1, total // 10) == 0:
+            click.echo(f"{self._label}: {done}/{total} huishoudens", err=True)
+        if line.startswith("mislukt"):
+            click.echo(f"\nhuishouden {household}: {line}", err=True)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
 @cli.command("run")
 @click.option("--date", "run_date", type=ISO_DATE, required=True, help="Book everything due by this day.")
 @click.option("--gemeente", help="Only this gemeente's households (its code).")
 @click.option("--household", "households", type=click.IntRange(min=1), multiple=True, help="Only these households.")
 @click.option("--dry-run", is_flag=True, help="Show what the run would do; write nothing.")
 @click.option("--as", "actor", metavar="USER", required=True, help="Who starts the run (recorded; may not approve it).")
+@click.option("--kind", type=click.Choice(["alles", "vaste-lasten", "leefgeld"]), default="alles", show_default=True,
+              help="Book everything due, or only the fixed costs, or only the leefgeld (as the scheduler's two jobs do).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 @refusals_as_messages
 def payment_run(app: App, run_date: date, gemeente: str | None, households: tuple[int, ...], dry_run: bool,
-                actor: str, fmt: str) -> None:
+                actor: str, kind: str, fmt: str) -> None:
     """Start a payment run: book what is due and record the payment instructions, one household at a time."""
 
-    def progress(done: int, total: int, household: int, line: str) -> None:
-        click.echo(f"[{done}/{total}] huishouden {household}: {line}", err=True)
-
-    report = app.services.payment_runs.start(run_date, gemeente=gemeente, households=list(households) or None,
-                                             actor=actor, dry_run=dry_run, progress=progress)
+    with RunProgress("Proefrun" if dry_run else "Betaalrun") as progress:
+        report = app.services.payment_runs.start(run_date, gemeente=gemeente, households=list(households) or None,
+                                                 actor=actor, dry_run=dry_run, progress=progress, kind=kind)
     data = report.to_json()
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -219,6 +219,36 @@ class SqlLedgerStore:
             for entry_id in chunk:
                 yield batch[entry_id]
 
+    def balances_of_households(self, household_ids: Collection[int]) -> dict[int, dict[str, Money]]:
+        """Each household's account balances (code → balance seen from the account's normal side), for
+        many households in one go (the bulk payment run)."""
+        found: dict[int, dict[str, Money]] = defaultdict(dict)
+        signs = {t.value: t.normal_sign for t in AccountType}
+        query = select(accounts.c.household_id, accounts.c.code, accounts.c.type, accounts.c.balance_cents)
+        for chunk in _chunks(sorted(set(household_ids))):
+            for household_id, code, kind, cents in self.conn.execute(
+                    query.where(accounts.c.household_id.in_(list(chunk)))):
+                found[household_id][code] = Money(cents * signs[kind])
+        return found
+
+    def entries_of_households(self, household_ids: Collection[int]) -> dict[int, list[PostedEntry]]:
+        """Each household's posted entries (those touching its accounts), in booking order, for many
+        households in one go: what `iter_entries(household_id=...)` gives for one."""
+        touching: dict[int, set[int]] = defaultdict(set)
+        for chunk in _chunks(sorted(set(household_ids))):
+            query = (select(postings.c.entry_id, accounts.c.household_id).distinct()
+                     .join(accounts, accounts.c.id == postings.c.account_id)
+                     .where(accounts.c.household_id.in_(list(chunk))))
+            for entry_id, household_id in self.conn.execute(query):
+                touching[entry_id].add(household_id)
+        loaded = self.load_entries(touching)
+        ordered = sorted(loaded.values(), key=lambda e: (e.booking_date, e.id))
+        found: dict[int, list[PostedEntry]] = defaultdict(list)
+        for entry in ordered:
+            for household_id in touching[entry.id]:
+                found[household_id].append(entry)
+        return found
+
     def _entries_where(self, condition) -> dict[int, PostedEntry]:  # type: ignore[no-untyped-def]
         lines: dict[int, list[Posting]] = defaultdict(list)
         posting_query = (

@@ -8,7 +8,7 @@ dataclasses here, so nothing above this module sees a row or a session.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -130,6 +130,13 @@ def _address(row: Any) -> PostalAddress | None:
 
 def _schedule(row: Any) -> Schedule:
     return Schedule(row.id, Money(row.amount_cents), Frequency(row.frequency), row.day, row.valid_from, row.valid_to)
+
+
+def _by_household(items: Iterable[Any]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for item in items:
+        grouped[item.household_id].append(item)
+    return grouped
 
 
 class SqlRegistryStore:
@@ -254,6 +261,20 @@ class SqlRegistryStore:
         self.conn.execute(select(households.c.id).where(households.c.id == household_id)
                           .with_for_update(key_share=True))
 
+    def lock_households(self, household_ids: Collection[int]) -> None:
+        """`lock_household` for many, in id order so two runners over overlapping sets never deadlock."""
+        ids = sorted(set(household_ids))
+        for start in range(0, len(ids), 500):
+            self.conn.execute(select(households.c.id).where(households.c.id.in_(ids[start:start + 500]))
+                              .order_by(households.c.id).with_for_update(key_share=True)).all()
+
+    def household_ids(self, *, gemeente_id: int | None = None) -> list[int]:
+        """Every household's id (of one gemeente), in id order: a payment run's scope without loading them."""
+        query = select(households.c.id).order_by(households.c.id)
+        if gemeente_id is not None:
+            query = query.where(households.c.gemeente_id == gemeente_id)
+        return list(self.conn.scalars(query))
+
     def households(
         self,
         *,
@@ -371,6 +392,16 @@ class SqlRegistryStore:
             },
         ).one()
         return _assignment(row)
+
+    def profile_assignments_of(self, household_ids: Collection[int]) -> dict[int, list[ProfileAssignment]]:
+        """`profile_assignments` for many households at once (the bulk payment run)."""
+        found: dict[int, list[ProfileAssignment]] = defaultdict(list)
+        query = (select(household_profile_assignments)
+                 .where(household_profile_assignments.c.household_id.in_(sorted(set(household_ids))))
+                 .order_by(household_profile_assignments.c.id))
+        for row in self.conn.execute(query):
+            found[row.household_id].append(_assignment(row))
+        return found
 
     def profile_assignments(self, household_id: int) -> list[ProfileAssignment]:
         """Every assignment of the household, oldest recorded first."""
@@ -491,6 +522,9 @@ class SqlRegistryStore:
     def trajectories_of(self, household_id: int) -> list[Trajectory]:
         return self._trajectories(trajectories.c.household_id == household_id)
 
+    def trajectories_of_households(self, household_ids: Collection[int]) -> dict[int, list[Trajectory]]:
+        return _by_household(self._trajectories(trajectories.c.household_id.in_(sorted(set(household_ids)))))
+
     def _trajectories(self, condition: Any) -> list[Trajectory]:
         rows = list(self.conn.execute(select(trajectories).where(condition).order_by(trajectories.c.id)))
         if not rows:
@@ -603,6 +637,9 @@ class SqlRegistryStore:
     def creditors_of(self, household_id: int) -> list[Creditor]:
         return self._creditors(creditors.c.household_id == household_id)
 
+    def creditors_of_households(self, household_ids: Collection[int]) -> dict[int, list[Creditor]]:
+        return _by_household(self._creditors(creditors.c.household_id.in_(sorted(set(household_ids)))))
+
     def _creditors(self, condition: Any) -> list[Creditor]:
         rows = list(self.conn.execute(select(creditors).where(condition).order_by(creditors.c.id)))
         if not rows:
@@ -652,6 +689,9 @@ class SqlRegistryStore:
 
     def expected_income_of(self, household_id: int) -> list[ExpectedIncome]:
         return self._incomes(expected_income.c.household_id == household_id)
+
+    def expected_income_of_households(self, household_ids: Collection[int]) -> dict[int, list[ExpectedIncome]]:
+        return _by_household(self._incomes(expected_income.c.household_id.in_(sorted(set(household_ids)))))
 
     def expected_income(self, income_id: int) -> ExpectedIncome | None:
         found = self._incomes(expected_income.c.id == income_id)

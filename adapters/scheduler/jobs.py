@@ -18,6 +18,7 @@ from budget_ledger.clock import today_amsterdam
 log = logging.getLogger("budget_ledger.scheduler")
 
 PAYMENT_RUN = "payment-run"
+LEEFGELD_RUN = "leefgeld-run"
 EXPECTED_INCOME_CHECK = "expected-income-check"
 WARNINGS_SCAN = "warnings-scan"
 
@@ -51,11 +52,9 @@ def _require() -> JobContext:
 
 
 def payment_run() -> None:
-    """Book everything due today: fixed costs on their run day and leefgeld on its weekday or month day.
-
-    One job carries both the monthly payments and the leefgeld transfers because the rules engine
-    decides per household what falls due on a day; splitting them would only run the planner twice.
-    """
+    """Book the fixed costs due today (bills on their due day, moved to a business day; reserveringen,
+    aflossing, advances): the monthly payment run falls on the day the bills are due, and a bill due on
+    another day is paid on that day. Leefgeld has its own job, after this one."""
     context = _require()
     today = context.today()
     if not context.is_business_day(today):
@@ -63,6 +62,23 @@ def payment_run() -> None:
         return
     report = context.run_payments(today)
     log.info("payment run %s: %s", today, report)
+
+
+def leefgeld_run() -> None:
+    """Book the leefgeld due today (weekly on its weekday, monthly on its day, moved to a business day).
+
+    Separate from the payment run so each has its own time and is caught up on its own; it runs after
+    the fixed costs, and the rules engine plans the leefgeld from what is left after them either way.
+    """
+    context = _require()
+    today = context.today()
+    if not context.is_business_day(today):
+        log.info("leefgeld run skipped: %s is not a business day", today)
+        return
+    if context.run_leefgeld is None:
+        raise RuntimeError("the leefgeld job was configured without run_leefgeld")
+    report = context.run_leefgeld(today)
+    log.info("leefgeld run %s: %s", today, report)
 
 
 def expected_income_check() -> None:

@@ -24,6 +24,7 @@ from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.scheduler import jobs
 from budget_ledger.clock import AMSTERDAM
 from budget_ledger.income_watch import IncomeWatchService
+from budget_ledger.payment_runs import RunKind
 from budget_ledger.payment_calendar import DEFAULT_CALENDAR
 from budget_ledger.settings import Settings
 
@@ -34,10 +35,14 @@ TABLE = "apscheduler_jobs"
 
 def job_specs(settings: Settings) -> list[tuple[str, object, CronTrigger, str]]:
     hour, minute = settings.payment_run_time.split(":")
+    leefgeld_hour, leefgeld_minute = settings.leefgeld_run_time.split(":")
     return [
         (jobs.PAYMENT_RUN, jobs.payment_run,
          CronTrigger(day_of_week="mon-fri", hour=int(hour), minute=int(minute), timezone=AMSTERDAM),
-         "Betaalrun: vaste lasten en leefgeld die vandaag vervallen"),
+         "Betaalrun: vaste lasten die vandaag vervallen"),
+        (jobs.LEEFGELD_RUN, jobs.leefgeld_run,
+         CronTrigger(day_of_week="mon-fri", hour=int(leefgeld_hour), minute=int(leefgeld_minute), timezone=AMSTERDAM),
+         "Leefgeld: overboekingen die vandaag vervallen (wekelijks of maandelijks)"),
         (jobs.EXPECTED_INCOME_CHECK, jobs.expected_income_check,
          CronTrigger(hour=7, minute=30, timezone=AMSTERDAM),
          "Controle verwacht inkomen (toeslag niet ontvangen)"),
@@ -72,7 +77,8 @@ def context_for(database: Database) -> jobs.JobContext:
     bundle = services(database)
     watch = IncomeWatchService(transactions(database), DEFAULT_CALENDAR)
     return jobs.JobContext(
-        run_payments=lambda day: bundle.payment_runs.start(day, actor=SCHEDULER_ACTOR),
+        run_payments=lambda day: bundle.payment_runs.start(day, actor=SCHEDULER_ACTOR, kind=RunKind.FIXED_COSTS),
+        run_leefgeld=lambda day: bundle.payment_runs.start(day, actor=SCHEDULER_ACTOR, kind=RunKind.LEEFGELD),
         check_income=watch.late,
         is_business_day=DEFAULT_CALENDAR.is_business_day,
         scan_warnings=lambda day: bundle.warnings.scan(day),

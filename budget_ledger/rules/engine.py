@@ -21,6 +21,7 @@ what is left (domain.md A6, S3).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -169,6 +170,11 @@ class PlanState:
             self.balances[reservering_account(name)] = amount
         self._done = self.snapshot.done()
         self._keys: set[str] = set()
+        # (obligation, due, amount, period) per rule, of earlier runs and of this pass: the policies ask for
+        # their own history on every step, so it is kept up to date rather than rebuilt each time.
+        self._by_rule: dict[str, list[tuple[str, date, Money, date | None]]] = defaultdict(list)
+        for m in self.snapshot.history:
+            self._by_rule[m.rule].append((m.obligation, m.due_on, m.amount, m.period))
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -202,13 +208,10 @@ class PlanState:
 
     def history(self, *, rule: str | None = None, obligation_prefix: str = "") -> list[tuple[str, date, Money, date | None]]:
         """(obligation, due date, amount, period) of what earlier runs booked and this pass planned."""
-        past = [(m.obligation, m.due_on, m.amount, m.period, m.rule) for m in self.snapshot.history]
-        now = [(m.obligation, m.due_on, m.amount, m.period, m.rule) for m in self.movements]
-        return [
-            (obligation, due, amount, period)
-            for obligation, due, amount, period, r in past + now
-            if (rule is None or r == rule) and obligation.startswith(obligation_prefix)
-        ]
+        rows = self._by_rule.get(rule, []) if rule is not None else [r for rows in self._by_rule.values() for r in rows]
+        if not obligation_prefix:
+            return list(rows)
+        return [row for row in rows if row[0].startswith(obligation_prefix)]
 
     def handover_on(self, category: CostCategory) -> date:
         """The first day the client pays this category; without afbouw, the day after the trajectory."""
@@ -235,6 +238,7 @@ class PlanState:
                 self.balances[account] = self.balance(account) + amount * sign
         self._keys.add(movement.key)
         self.movements.append(movement)
+        self._by_rule[movement.rule].append((movement.obligation, movement.due_on, movement.amount, movement.period))
 
     def note(self, kind: FindingKind, severity: Severity, message: str, *, rule: str, on: date | None = None,
              amount: Money | None = None, creditor_id: int | None = None, category: CostCategory | None = None,
@@ -298,12 +302,17 @@ def plan(snapshot: HouseholdSnapshot, rules: RuleSource, start: date, end: date,
             latest_due[step.series] = max(step.day, latest_due.get(step.series, step.day))
     steps = [s for s in steps if s.series is None or not s.day < latest_due.get(s.series, s.day)]
     inflows = sorted((i for i in snapshot.inflows if state.in_period(i.on)), key=lambda i: (i.on, i.source))
-    days = sorted({s.day for s in steps} | {i.on for i in inflows})
-    for day in days:
+    steps_on: dict[date, list[Step]] = defaultdict(list)
+    for step in steps:
+        steps_on[step.day].append(step)
+    inflows_on: dict[date, list[Inflow]] = defaultdict(list)
+    for inflow in inflows:
+        inflows_on[inflow.on].append(inflow)
+    for day in sorted(steps_on.keys() | inflows_on.keys()):
         state.today = day
-        for inflow in (i for i in inflows if i.on == day):
+        for inflow in inflows_on.get(day, ()):
             state.receive(inflow)
-        for step in sorted((s for s in steps if s.day == day), key=lambda s: (s.phase, s.order, s.key)):
+        for step in sorted(steps_on.get(day, ()), key=lambda s: (s.phase, s.order, s.key)):
             if not state.is_done(step.key):
                 step.run(state)
     state.today = end

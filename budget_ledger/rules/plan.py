@@ -11,7 +11,7 @@ to move a creditor to the client, a creditor to hand over. Findings never move m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
@@ -51,23 +51,22 @@ class Movement:
     category: CostCategory | None = None
     booked_on: date | None = None
     """Set when the movement is caught up after its due date: the day it is booked (the run's day)."""
+    amount: Money = field(init=False, repr=False, compare=False)
+    """The money moved: the sum of the debits (worked out once; the policies ask for it often)."""
 
     def __post_init__(self) -> None:
         if len(self.postings) < 2:
             raise ValueError(f"movement {self.key} needs at least two postings")
-        if Money.sum(amount for _, amount in self.postings).cents != 0:
+        cents = [amount.cents for _, amount in self.postings]
+        if sum(cents) != 0:
             raise ValueError(f"movement {self.key} does not balance")
-        if any(amount.cents == 0 for _, amount in self.postings):
+        if 0 in cents:
             raise ValueError(f"movement {self.key} has a zero posting")
+        object.__setattr__(self, "amount", Money(sum(c for c in cents if c > 0)))
 
     @property
     def booking_date(self) -> date:
         return self.booked_on or self.due_on
-
-    @property
-    def amount(self) -> Money:
-        """The money moved: the sum of the debits."""
-        return Money.sum(a for _, a in self.postings if not a.is_negative)
 
     def change(self, account: str) -> Money:
         return Money.sum(a for name, a in self.postings if name == account)
