@@ -566,3 +566,27 @@ def test_an_unknown_run_kind_is_refused_naming_the_field(services, database, s1)
     assert refused.value.field == "kind"
     assert count_rows(database, "payment_runs") == 0
 
+
+def test_the_database_keeps_the_record_of_payments(services, database, s1):
+    """Payment runs and instructions cannot be deleted or rewritten, even bypassing the service: only the
+    status moves (approval still works), and a rejected instruction is final."""
+    report = services.payment_runs.start(RUN_DAY, actor=BEHEERDER)
+    first = report.instruction_ids[0]
+    services.payment_runs.reject_instruction(report.instruction_ids[1], CHECKER, "verkeerde IBAN")
+    attempts = [
+        "DELETE FROM payment_instructions",
+        f"DELETE FROM payment_runs WHERE id = {report.run_id}",
+        f"UPDATE payment_instructions SET amount_cents = 1 WHERE id = {first}",
+        f"UPDATE payment_instructions SET iban = 'NL02ABNA0123456789' WHERE id = {first}",
+        f"UPDATE payment_runs SET started_by = '{CHECKER}' WHERE id = {report.run_id}",
+        f"UPDATE payment_instructions SET status = 'planned' WHERE id = {report.instruction_ids[1]}",
+    ]
+    if database.engine.dialect.name == "postgresql":
+        attempts += ["TRUNCATE payment_instructions", "TRUNCATE payment_runs CASCADE"]
+    before = [(i.id, i.status, i.amount, i.iban) for i in services.payment_runs.instructions(report.run_id)]
+    for sql in attempts:
+        with pytest.raises(IntegrityError):
+            with database.engine.begin() as conn:
+                conn.execute(text(sql))
+    assert [(i.id, i.status, i.amount, i.iban) for i in services.payment_runs.instructions(report.run_id)] == before
+    assert services.payment_runs.approve(report.run_id, CHECKER).status.value == "approved"
