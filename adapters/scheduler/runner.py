@@ -24,8 +24,8 @@ from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.scheduler import jobs
 from budget_ledger.clock import AMSTERDAM
 from budget_ledger.income_watch import IncomeWatchService
-from budget_ledger.payment_runs import RunKind
 from budget_ledger.payment_calendar import DEFAULT_CALENDAR
+from budget_ledger.payment_runs import RunKind
 from budget_ledger.settings import Settings
 
 SCHEDULER_ACTOR = "scheduler"
