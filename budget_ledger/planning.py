@@ -96,8 +96,8 @@ class HouseholdRules:
 def bills_of(creditors: Iterable[Creditor], start: date, end: date, calendar: PaymentCalendar) -> list[Bill]:
     """Every instalment due from `start` to `end`, moved to the next business day, with the month it is for.
 
-    A monthly schedule that begins between due days also owes the part-month from its first day (S1: rent
-    from 15 March is 17/31 × 650 = 356.45, due on the first business day from 15 March).
+    A monthly schedule that begins after its due day in that month also owes the part-month from its first
+    day (S1: rent from 15 March is 17/31 × 650 = 356.45, due on the first business day from 15 March).
     """
     bills: list[Bill] = []
     for creditor in creditors:
@@ -106,8 +106,11 @@ def bills_of(creditors: Iterable[Creditor], start: date, end: date, calendar: Pa
             dues = schedule.due_dates(start, end)
             begins = schedule.valid_from
             items = [(due, schedule.amount) for due in dues]
+            # Whether the first month has its own instalment is decided on the whole month, not on the
+            # window asked for: a schedule from 3 March due on the 15th owes its March instalment on the
+            # 15th, also when a run on 3 March cannot see the 15th yet (else March would be paid twice).
             if (schedule is first_schedule and schedule.frequency is Frequency.MONTHLY and start <= begins <= end
-                    and begins not in dues and all(month_start(due) != month_start(begins) for due in dues)):
+                    and not schedule.due_dates(begins, month_end(begins))):
                 items.insert(0, (begins, pro_rata_from(schedule.amount, begins)))
             for due, amount in items:
                 payer = creditor.payer_on(due)
