@@ -22,10 +22,11 @@ from apscheduler.triggers.cron import CronTrigger
 from budget_ledger.adapters.db.bootstrap import services, transactions
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.scheduler import jobs
-from budget_ledger.clock import AMSTERDAM
+from budget_ledger.clock import AMSTERDAM, Clock, system_clock
 from budget_ledger.income_watch import IncomeWatchService
 from budget_ledger.payment_calendar import DEFAULT_CALENDAR
 from budget_ledger.payment_runs import RunKind
+from budget_ledger.services import Services
 from budget_ledger.settings import Settings
 
 SCHEDULER_ACTOR = "scheduler"
@@ -72,11 +73,13 @@ def ensure_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
         scheduler.add_job(func, trigger, id=job_id, name=name, replace_existing=True)
 
 
-def context_for(database: Database) -> jobs.JobContext:
-    """The jobs bound to `database`, through the same services as the API and the CLI."""
-    bundle = services(database)
+def context_for(database: Database, *, clock: Clock = system_clock, bundle: Services | None = None) -> jobs.JobContext:
+    """The jobs bound to `database`, through the same services as the API and the CLI. `clock` (and the
+    services of `bundle`, made on that clock) let the simulation run the jobs on its simulated days."""
+    bundle = bundle or services(database, clock=clock)
     watch = IncomeWatchService(transactions(database), DEFAULT_CALENDAR)
     return jobs.JobContext(
+        today=lambda: clock().astimezone(AMSTERDAM).date(),
         run_payments=lambda day: bundle.payment_runs.start(day, actor=SCHEDULER_ACTOR, kind=RunKind.FIXED_COSTS),
         run_leefgeld=lambda day: bundle.payment_runs.start(day, actor=SCHEDULER_ACTOR, kind=RunKind.LEEFGELD),
         check_income=watch.late,

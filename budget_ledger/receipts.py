@@ -1,0 +1,138 @@
+"""Money received at the bank for a household: income on its basisrekening, or the inrichtingskrediet the
+gemeente pays out.
+
+A bank line that is known to be for a household is booked as one entry with both sides of the chart
+(budget_ledger/chart.py): the bank side `Dr org:bank:derdengelden / Cr org:clientgelden`, and the
+household's side
+    income:  Dr huishouden:N:basis                  / Cr huishouden:N:inkomen:<bron>
+    krediet: Dr huishouden:N:reservering:inrichting / Cr huishouden:N:krediet:inrichting
+so the client money on the household's accounts always equals what the organisation owes its clients.
+Income booked this way is what planning counts as received (`planning.income_receipts`): it is split over
+the months it covers when the rules engine plans the next payment run.
+
+The idempotency key is `bank:<bank reference>`, the bank's own reference for the line (AcctSvcrRef in a
+CAMT.053 statement), so a statement read twice books nothing twice. The simulation books its bank lines
+through this service, and the CAMT import (issue 6) will book each matched line through it too. Every
+entry goes through the one posting path (`budget_ledger.posting`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from budget_ledger.chart import BANK, CLIENT_MONEY, household_code
+from budget_ledger.errors import ConflictError
+from budget_ledger.expected_income import IncomeSource
+from budget_ledger.households import require_household
+from budget_ledger.inputs import Command, MoneyInput, validated
+from budget_ledger.ledger.entries import EntryRequest, EntrySource, PostedEntry, Posting
+from budget_ledger.ledger.money import Money
+from budget_ledger.ports import UnitOfWork
+from budget_ledger.posting import BulkResult, post_in, post_one_in
+from budget_ledger.transactions import Transactions
+
+KEY_PREFIX = "bank"
+KREDIET = "inrichtingskrediet"
+
+
+class ReceiptPurpose(StrEnum):
+    INKOMEN = "inkomen"
+    """Income for the basisrekening: bijstand, a toeslag, kinderbijslag, wages…"""
+    INRICHTINGSKREDIET = KREDIET
+    """The inrichtingskrediet (leenbijstand) the gemeente pays out: held apart, earmarked for the home."""
+
+
+class Receipt(Command):
+    """One bank line for one household."""
+
+    household_id: int = Field(ge=1)
+    purpose: ReceiptPurpose = ReceiptPurpose.INKOMEN
+    source: IncomeSource | None = Field(default=None, description="for income: where it comes from")
+    amount: MoneyInput
+    booked_on: date = Field(description="the statement's booking date")
+    value_date: date | None = None
+    bank_reference: str = Field(min_length=1, max_length=120, pattern=r"^\S+$",
+                                description="the bank's unique reference of the line (AcctSvcrRef)")
+    description: str = Field(default="", max_length=140, description="the remittance text, as the statement gives it")
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Money) -> Money:
+        if value.cents <= 0:
+            raise ValueError("money received is above zero")
+        return value
+
+    @model_validator(mode="after")
+    def _source(self) -> Receipt:
+        if self.purpose is ReceiptPurpose.INKOMEN and self.source is None:
+            raise ValueError("income needs its source (bijstand, zorgtoeslag, …)")
+        if self.purpose is ReceiptPurpose.INRICHTINGSKREDIET and self.source is not None:
+            raise ValueError("an inrichtingskrediet is not income of a source")
+        return self
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{KEY_PREFIX}:{self.bank_reference}"
+
+
+_LABELS = {
+    "bijstand": "Bijstand", "bijstand-voorschot": "Voorschot bijstand", "zorgtoeslag": "Zorgtoeslag",
+    "huurtoeslag": "Huurtoeslag", "kindgebonden-budget": "Kindgebonden budget", "kinderbijslag": "Kinderbijslag",
+    "loon": "Loon", "vakantiegeld": "Vakantiegeld", "gift": "Gift", "overig": "Overige inkomsten",
+}
+
+
+def receipt_request(receipt: Receipt, actor: str) -> EntryRequest:
+    """The journal entry for a receipt (pure: the service checks the household before posting it)."""
+    h, money = receipt.household_id, receipt.amount
+    if receipt.purpose is ReceiptPurpose.INRICHTINGSKREDIET:
+        debit, credit = household_code(h, "reservering", "inrichting"), household_code(h, "krediet", "inrichting")
+        label = "Inrichtingskrediet verstrekt (leenbijstand)"
+    else:
+        assert receipt.source is not None
+        debit, credit = household_code(h, "basis"), household_code(h, "inkomen", receipt.source.value)
+        label = f"{_LABELS[receipt.source.value]} ontvangen"
+    reason = f"{label}: {receipt.description}" if receipt.description else label
+    return EntryRequest(
+        idempotency_key=receipt.idempotency_key,
+        booking_date=receipt.booked_on,
+        value_date=receipt.value_date,
+        postings=(Posting(debit, money), Posting(credit, -money), Posting(BANK, money), Posting(CLIENT_MONEY, -money)),
+        reason=reason,
+        actor=actor,
+        source=EntrySource.BANK_IMPORT,
+        household_id=h,
+        metadata={"bank_reference": receipt.bank_reference, "purpose": receipt.purpose.value,
+                  **({"income_source": receipt.source.value} if receipt.source else {})},
+    )
+
+
+def _checked(uow: UnitOfWork, receipts: Sequence[Receipt], actor: str) -> list[EntryRequest]:
+    for household_id in sorted({r.household_id for r in receipts}):
+        household = require_household(uow, household_id)
+        if not household.eligibility.needs_ledger:
+            raise ConflictError(f"household {household_id} has no basisrekening (not ontzorgd technically): money "
+                                "for it is not booked here", field="household_id")
+    return [receipt_request(r, actor) for r in receipts]
+
+
+class ReceiptService:
+    def __init__(self, transactions: Transactions) -> None:
+        self._tx = transactions
+
+    def receive(self, data: Receipt | Mapping[str, Any], actor: str) -> PostedEntry:
+        """Book one bank line; the same bank reference again is a replay and books nothing."""
+        receipt = validated(Receipt, data)
+        return self._tx.run(lambda uow: post_one_in(uow.ledger, _checked(uow, [receipt], actor)[0]))
+
+    def receive_many(self, data: Sequence[Receipt | Mapping[str, Any]], actor: str) -> BulkResult:
+        """Book the lines of one statement in one transaction: all of them, or none when one is refused."""
+        receipts = [validated(Receipt, item) for item in data]
+        if not receipts:
+            return BulkResult()
+        return self._tx.run(lambda uow: post_in(uow.ledger, _checked(uow, receipts, actor)))
