@@ -68,10 +68,12 @@ class RunKind(StrEnum):
     """Everything due except leefgeld: bills, reserveringen, aflossing, advances and bridges."""
     LEEFGELD = "leefgeld"
 
+    def covers(self, rule: str) -> bool:
+        """Whether a run of this kind books (and reports the findings of) the rule."""
+        return self is RunKind.ALL or (rule == LEEFGELD_RULE) is (self is RunKind.LEEFGELD)
+
     def selects(self, movement: Movement) -> bool:
-        if self is RunKind.ALL:
-            return True
-        return (movement.rule == LEEFGELD_RULE) is (self is RunKind.LEEFGELD)
+        return self.covers(movement.rule)
 
 
 class RunStatus(StrEnum):
@@ -420,7 +422,7 @@ class PaymentRunService:
         findings = tuple(
             RunFinding(household_id, f.kind.value, f.severity.value, f.on, f.message, f.amount)
             for f in booked.plan.findings if f.severity in (Severity.WARNING, Severity.CRITICAL)
-            and (kind is RunKind.ALL or (f.rule == LEEFGELD_RULE) is (kind is RunKind.LEEFGELD))
+            and kind.covers(f.rule)
         )
         return HouseholdOutcome(household_id, made, (), findings, tuple(warnings))
 

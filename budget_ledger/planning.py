@@ -29,7 +29,7 @@ from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.expected_income import ExpectedIncome, expected_payments
 from budget_ledger.gemeenten import Gemeente
 from budget_ledger.household_profiles import ProfileAssignment, ProfileCatalog, effective_version
-from budget_ledger.households import Household, require_household
+from budget_ledger.households import Household
 from budget_ledger.ledger.accounts import AccountSpec, AccountType
 from budget_ledger.ledger.entries import EntryRequest, EntrySource, PostedEntry, Posting
 from budget_ledger.ledger.money import Money
@@ -373,21 +373,14 @@ class PlanningService:
         return self._calendar
 
     def facts(self, uow: UnitOfWork, household_id: int, *, profile: str | None = None) -> StoredFacts:
-        household = require_household(uow, household_id)
-        prefix = household_code(household_id) + ":"
-        return self._assemble(
-            household,
-            uow.registry.trajectories_of(household_id),
-            uow.registry.gemeente(household.gemeente_id),
-            uow.registry.profile_assignments(household_id),
-            uow.registry.creditors_of(household_id),
-            uow.registry.expected_income_of(household_id),
-            list(uow.ledger.iter_entries(household_id=household_id)),
-            {a.code[len(prefix):]: a.normal_balance() for a in uow.ledger.accounts(household_id=household_id)},
-            profile=profile,
-        )
+        """Everything the engine needs of one household, read in the caller's transaction."""
+        facts = self.facts_of_many(uow, [household_id], profile=profile)[household_id]
+        if isinstance(facts, Exception):
+            raise facts
+        return facts
 
-    def facts_of_many(self, uow: UnitOfWork, household_ids: Sequence[int]) -> dict[int, StoredFacts | Exception]:
+    def facts_of_many(self, uow: UnitOfWork, household_ids: Sequence[int], *, profile: str | None = None
+                      ) -> dict[int, StoredFacts | Exception]:
         """`facts` for many households with one query per table, not one per household: the bulk payment
         run reads a chunk of households this way. A household that cannot be planned gets its error."""
         ids = sorted(set(household_ids))
@@ -409,7 +402,7 @@ class PlanningService:
                 facts[h] = self._assemble(
                     found[h], trajectories.get(h, []), gemeenten[found[h].gemeente_id], assignments.get(h, []),
                     creditors.get(h, []), incomes.get(h, []), entries.get(h, []),
-                    {code[len(prefix):]: amount for code, amount in balances.get(h, {}).items()})
+                    {code[len(prefix):]: amount for code, amount in balances.get(h, {}).items()}, profile=profile)
             except Exception as exc:  # reported per household by the caller
                 facts[h] = exc
         return facts
