@@ -9,6 +9,7 @@ import budget_ledger.adapters.db.payment_tables  # noqa: F401 - registers the pa
 import budget_ledger.adapters.db.registry_tables  # noqa: F401 - registers the registry tables
 import budget_ledger.adapters.db.scheduler_tables  # noqa: F401 - registers the job store table
 import budget_ledger.adapters.db.warning_tables  # noqa: F401 - registers the warnings tables
+import budget_ledger.adapters.db.bank_tables  # noqa: F401 - registers the bank statement tables
 from budget_ledger.adapters.db.models import Base
 
 

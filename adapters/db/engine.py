@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from budget_ledger.adapters.db.bank_tables import LINE_KEY_CONSTRAINT
 from budget_ledger.adapters.db.models import IDEMPOTENCY_CONSTRAINT
 from budget_ledger.adapters.db.payment_tables import ENTRY_KEY_CONSTRAINT, ONCE_PER_OBLIGATION
 from budget_ledger.ledger.errors import TransientDatabaseError
@@ -24,9 +25,10 @@ from budget_ledger.settings import Settings
 
 _BEGIN_OPTION = "budget_ledger_begin"
 # Unique constraints two racing writers can meet: retrying the transaction turns the loser into a replay.
-_RACE_CONSTRAINTS = {IDEMPOTENCY_CONSTRAINT, ONCE_PER_OBLIGATION, ENTRY_KEY_CONSTRAINT}
+_RACE_CONSTRAINTS = {IDEMPOTENCY_CONSTRAINT, ONCE_PER_OBLIGATION, ENTRY_KEY_CONSTRAINT, LINE_KEY_CONSTRAINT}
 _RACE_COLUMNS = ("journal_entries.idempotency_key", "payment_instructions.entry_key",
-                 "payment_instructions.household_id, payment_instructions.obligation")
+                 "payment_instructions.household_id, payment_instructions.obligation",
+                 "bank_lines.account_iban, bank_lines.line_key")
 _PG_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization_failure, deadlock, lock_not_available
 
 

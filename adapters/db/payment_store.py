@@ -127,6 +127,15 @@ class SqlPaymentStore:
             query = query.where(payment_instructions.c.status == status)
         return [_instruction(row) for row in self.conn.execute(query)]
 
+    def instructions_by_end_to_end_ids(self, end_to_end_ids: Collection[str]) -> dict[str, PaymentInstruction]:
+        """The instructions a bank statement names by EndToEndId (unique per instruction), read in chunks."""
+        wanted, found = sorted(set(end_to_end_ids)), {}
+        for start in range(0, len(wanted), 500):
+            query = select(payment_instructions).where(
+                payment_instructions.c.end_to_end_id.in_(wanted[start:start + 500]))
+            found.update((row.end_to_end_id, _instruction(row)) for row in self.conn.execute(query))
+        return found
+
     def update_instructions(self, ids: Collection[int], expected: Collection[str], **values: Any) -> int:
         if not ids:
             return 0

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
+from budget_ledger.adapters.db.bank_store import SqlBankStore
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.ledger_store import SqlLedgerStore
 from budget_ledger.adapters.db.payment_store import SqlPaymentStore
@@ -21,6 +22,7 @@ class SqlUnitOfWork:
         self.registry = SqlRegistryStore(conn)
         self.payments = SqlPaymentStore(conn)
         self.warnings = SqlWarningStore(conn)
+        self.bank = SqlBankStore(conn)
 
 
 def unit_of_work_factory(database: Database):  # type: ignore[no-untyped-def]
