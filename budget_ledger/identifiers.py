@@ -390,3 +390,31 @@ class PaymentReference:
         an unknown kind is still refused, since no payment file could carry it.
         """
         return cls(_kind(kind, field), value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The household's own betalingskenmerk, for money sent to its basisrekening
+# ---------------------------------------------------------------------------------------------------------
+
+HOUSEHOLD_REFERENCE_PREFIX = "77"
+"""Household kenmerken are 16 digits: check digit, "77", then the household id in 13 digits."""
+
+
+def household_reference(household_id: int) -> str:
+    """The betalingskenmerk a client, employer or creditor puts on a transfer to the household's
+    basisrekening (a kredietbank's "klantkenmerk"), so the bank statement names the household by itself."""
+    if not 0 < household_id < 10**13:
+        raise InvalidInputError("household_id", "is outside the range a household kenmerk can carry")
+    body = f"{HOUSEHOLD_REFERENCE_PREFIX}{household_id:013d}"
+    return _kenmerk_check_digit(body) + body
+
+
+def household_of_reference(text: str) -> int | None:
+    """The household a valid household kenmerk names; None for any other text or a wrong check digit."""
+    compact = _without(text or "", ". ")
+    if len(compact) != 16 or not compact.isdigit() or compact[1:3] != HOUSEHOLD_REFERENCE_PREFIX:
+        return None
+    if compact[0] != _kenmerk_check_digit(compact[1:]):
+        return None
+    household_id = int(compact[3:])
+    return household_id or None

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from budget_ledger.expected_income import expected_payments
+from budget_ledger.expected_income import ExpectedIncome, ExpectedPayment, expected_payments
 from budget_ledger.ledger.money import Money
 from budget_ledger.payment_calendar import DEFAULT_CALENDAR, PaymentCalendar
 from budget_ledger.planning import current_trajectory, income_receipts
@@ -62,23 +62,33 @@ class IncomeWatchService:
         return self._tx.run(work, write=False)
 
     def _late_for(self, uow: UnitOfWork, household_id: int, as_of: date) -> list[LateIncome]:
-        received = received_by_source(uow, household_id, as_of)
         late = []
-        for income in uow.registry.expected_income_of(household_id):
-            source = income.source.value
-            left = received.get(source, Money(0))
-            is_late = False
-            for payment in expected_payments(income, as_of, self._calendar):
-                if not left < payment.amount:
-                    left = left - payment.amount
-                    continue
-                if self._calendar.next_business_day(date.fromordinal(payment.due_on.toordinal() + 1)) > as_of:
-                    break  # not late yet: it may still arrive today
-                days = self._calendar.business_days_between(payment.due_on, as_of)
-                late.append(LateIncome(household_id, source, payment.due_on, payment.amount,
-                                       payment.amount - max(left, Money(0)), days))
-                is_late = True
-                break
-            # Two expectations of one source (a changed bijstand) share its receipts, oldest first.
-            received[source] = Money(0) if is_late else left
+        for _income, payment, missing in first_unfilled(uow, household_id, as_of, self._calendar):
+            if self._calendar.next_business_day(date.fromordinal(payment.due_on.toordinal() + 1)) > as_of:
+                continue  # not late yet: it may still arrive today
+            days = self._calendar.business_days_between(payment.due_on, as_of)
+            late.append(LateIncome(household_id, _income.source.value, payment.due_on, payment.amount, missing, days))
         return late
+
+
+def first_unfilled(uow: UnitOfWork, household_id: int, as_of: date, calendar: PaymentCalendar = DEFAULT_CALENDAR
+                   ) -> list[tuple[ExpectedIncome, ExpectedPayment, Money]]:
+    """Per expectation, its first payment due by `as_of` that the money received has not filled, with what
+    is missing of it. Payments are filled in due-date order; two expectations of one source (a changed
+    bijstand) share its receipts, oldest first. The bank import asks this to tell which expected income a
+    client's own transfer passes on (S8)."""
+    received = received_by_source(uow, household_id, as_of)
+    unfilled = []
+    for income in uow.registry.expected_income_of(household_id):
+        source = income.source.value
+        left = received.get(source, Money(0))
+        found = False
+        for payment in expected_payments(income, as_of, calendar):
+            if not left < payment.amount:
+                left = left - payment.amount
+                continue
+            unfilled.append((income, payment, payment.amount - max(left, Money(0))))
+            found = True
+            break
+        received[source] = Money(0) if found else left
+    return unfilled

@@ -90,25 +90,40 @@ _LABELS = {
 def receipt_request(receipt: Receipt, actor: str) -> EntryRequest:
     """The journal entry for a receipt (pure: the service checks the household before posting it)."""
     h, money = receipt.household_id, receipt.amount
+    metadata = {"bank_reference": receipt.bank_reference, "purpose": receipt.purpose.value}
     if receipt.purpose is ReceiptPurpose.INRICHTINGSKREDIET:
-        debit, credit = household_code(h, "reservering", "inrichting"), household_code(h, "krediet", "inrichting")
         label = "Inrichtingskrediet verstrekt (leenbijstand)"
-    else:
-        assert receipt.source is not None
-        debit, credit = household_code(h, "basis"), household_code(h, "inkomen", receipt.source.value)
-        label = f"{_LABELS[receipt.source.value]} ontvangen"
-    reason = f"{label}: {receipt.description}" if receipt.description else label
+        return EntryRequest(
+            idempotency_key=receipt.idempotency_key, booking_date=receipt.booked_on, value_date=receipt.value_date,
+            postings=(Posting(household_code(h, "reservering", "inrichting"), money),
+                      Posting(household_code(h, "krediet", "inrichting"), -money),
+                      Posting(BANK, money), Posting(CLIENT_MONEY, -money)),
+            reason=f"{label}: {receipt.description}" if receipt.description else label, actor=actor,
+            source=EntrySource.BANK_IMPORT, household_id=h, metadata=metadata)
+    assert receipt.source is not None
+    return income_request(h, receipt.source, money, receipt.booked_on, receipt.value_date,
+                          receipt.idempotency_key, receipt.description, actor, metadata)
+
+
+def income_request(household_id: int, source: IncomeSource, amount: Money, booked_on: date, value_date: date | None,
+                   key: str, description: str, actor: str, metadata: Mapping[str, str],
+                   *, from_account: str = BANK) -> EntryRequest:
+    """Income for a household's basisrekening: `Dr basis / Cr inkomen:<source>` with the bank side
+    `Dr <from_account> / Cr org:clientgelden` (the bank account, or org:bank:ongematcht when a line from the
+    work queue is assigned). The one shape of income, for receipts and for the bank statement import."""
+    label = f"{_LABELS[source.value]} ontvangen"
     return EntryRequest(
-        idempotency_key=receipt.idempotency_key,
-        booking_date=receipt.booked_on,
-        value_date=receipt.value_date,
-        postings=(Posting(debit, money), Posting(credit, -money), Posting(BANK, money), Posting(CLIENT_MONEY, -money)),
-        reason=reason,
+        idempotency_key=key,
+        booking_date=booked_on,
+        value_date=value_date,
+        postings=(Posting(household_code(household_id, "basis"), amount),
+                  Posting(household_code(household_id, "inkomen", source.value), -amount),
+                  Posting(from_account, amount), Posting(CLIENT_MONEY, -amount)),
+        reason=f"{label}: {description}" if description else label,
         actor=actor,
         source=EntrySource.BANK_IMPORT,
-        household_id=h,
-        metadata={"bank_reference": receipt.bank_reference, "purpose": receipt.purpose.value,
-                  **({"income_source": receipt.source.value} if receipt.source else {})},
+        household_id=household_id,
+        metadata={**metadata, "income_source": source.value},
     )
 
 

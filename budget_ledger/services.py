@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from budget_ledger.bank_queue import BankQueueService
 from budget_ledger.budgetplans import BudgetplanService
 from budget_ledger.creditors import CreditorService
 from budget_ledger.expected_income import IncomeService
@@ -15,6 +16,7 @@ from budget_ledger.households import HouseholdService
 from budget_ledger.payment_runs import PaymentRunService
 from budget_ledger.planning import PlanningService
 from budget_ledger.posting import LedgerService
+from budget_ledger.statement_import import StatementImportService
 from budget_ledger.trajectories import TrajectoryService
 from budget_ledger.warnings import WarningsService
 
@@ -35,3 +37,6 @@ class Services:
     forecasts: ForecastService
     payment_runs: PaymentRunService
     warnings: WarningsService
+    bank_import: StatementImportService
+    """Bank statements in: import, match, book, reconcile (the CAMT.053 reader is adapters/bank/camt053.py)."""
+    bank_queue: BankQueueService

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     """When the leefgeld transfers due that day are booked (after the fixed costs), on business days."""
     misfire_grace_hours: int = Field(default=72, ge=1, le=24 * 14)
     """A job missed while the service was down is run once at start if it is at most this late."""
+    statement_max_megabytes: int = Field(default=200, ge=1, le=2000)
+    """A bank statement file larger than this is refused before it is read."""
+    income_match_tolerance_percent: int = Field(default=5, ge=0, le=50)
+    """How far a payment may differ from the expected amount and still match the expected income."""
+    income_match_window_days: int = Field(default=7, ge=0, le=60)
+    """How many days before or after its due date a payment matches expected income (a first toeslag
+    matches anywhere from its first expected day to its latest)."""
+    unmatched_warning_days: int = Field(default=3, ge=0, le=60)
+    """A bank line still in the work queue this many days after its booking date raises a warning."""
     config_dir: Path = Path("config")
 
     @field_validator("database_url")

@@ -76,7 +76,7 @@ from budget_ledger.transactions import Transactions
 __all__ = [
     "WarningType", "WarningStatus", "WarningRole", "Severity", "NewWarning", "WarningRecord", "WarningEvent",
     "Found", "WarningSource", "TrajectoryWarnings", "ForecastWarnings", "IncomeWarnings", "ScanReport",
-    "WarningsService", "parse_within", "SCAN_ACTOR", "RESOLVED_BY_SCAN",
+    "WarningsService", "parse_within", "SCAN_ACTOR", "RESOLVED_BY_SCAN", "raise_in",
 ]
 
 
@@ -91,6 +91,14 @@ class WarningType(StrEnum):
     LEEFGELD_ONDER_MINIMUM = "leefgeld-onder-minimum"
     TEKORT_PROGNOSE = "tekort-prognose"
     INKOMEN_TE_LAAT = "inkomen-te-laat"
+    BANK_VERSCHIL = "bank-verschil"
+    """The statement's balance differs from the ledger's bank account (issue 6, reconciliation)."""
+    BANKREGEL_NIET_TOEGEWEZEN = "bankregel-niet-toegewezen"
+    BETALING_TERUGGEBOEKT = "betaling-teruggeboekt"
+    BETALING_NA_AFWIJZING = "betaling-na-afwijzing"
+    """The bank executed a payment we had rejected (and reversed) already."""
+    TERUGBETALING_ONTVANGEN = "terugbetaling-ontvangen"
+    """A creditor paid money back (S7): offer it to the client as leefgeld."""
 
 
 class WarningStatus(StrEnum):
@@ -810,6 +818,18 @@ class WarningsService:
         return self._tx.run(work)
 
 
+def raise_in(uow: UnitOfWork, warnings: Iterable[NewWarning], day: date, now: datetime, actor: str) -> list[int]:
+    """Store warnings an event found as it happened (a bank return, a reconciliation difference), inside
+    that event's own transaction. A key stored already is left as it is; the ids of the new ones."""
+    raised = []
+    for warning in warnings:
+        warning_id = uow.warnings.insert(warning, day, now)
+        if warning_id is not None:
+            uow.warnings.add_event(warning_id, "raised", actor, now)
+            raised.append(warning_id)
+    return raised
+
+
 def require_warning(uow: UnitOfWork, warning_id: int, *, lock: bool = False) -> WarningRecord:
     if type_of(warning_id) is not int:
         raise InvalidInputError("warning_id", f"must be a whole number, not {warning_id!r}")
@@ -821,6 +841,7 @@ def require_warning(uow: UnitOfWork, warning_id: int, *, lock: bool = False) -> 
 
 def default_sources(transactions: Transactions, catalog: ProfileCatalog, forecasts: ForecastService,
                     watch: IncomeWatchService) -> list[WarningSource]:
-    """The sources of the warnings computed today (issue 6 adds the bank side)."""
+    """The sources of the household warnings; the composition root adds the bank side
+    (budget_ledger/bank_warnings.py), which needs the organisation's settings."""
     return [TrajectoryWarnings(transactions, catalog), ForecastWarnings(transactions, forecasts),
             IncomeWarnings(watch)]

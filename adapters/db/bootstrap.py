@@ -5,6 +5,8 @@ from __future__ import annotations
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.unit_of_work import unit_of_work_factory
 from budget_ledger.adapters.profiles import load_profiles
+from budget_ledger.bank_queue import BankQueueService
+from budget_ledger.bank_warnings import BankWarnings
 from budget_ledger.budgetplans import BudgetplanService
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.creditors import CreditorService
@@ -18,6 +20,7 @@ from budget_ledger.payment_runs import PaymentRunService
 from budget_ledger.planning import PlanningService
 from budget_ledger.posting import LedgerService
 from budget_ledger.services import Services
+from budget_ledger.statement_import import MatchingRules, StatementImportService
 from budget_ledger.trajectories import TrajectoryService
 from budget_ledger.transactions import Transactions
 from budget_ledger.warnings import WarningsService, default_sources
@@ -43,7 +46,11 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
         catalog = profile_catalog(database)
     planning = PlanningService(tx, catalog, clock)
     forecasts = ForecastService(tx, planning, clock)
-    warning_sources = default_sources(tx, catalog, forecasts, IncomeWatchService(tx, planning.calendar))
+    settings = database.settings
+    warning_sources = [*default_sources(tx, catalog, forecasts, IncomeWatchService(tx, planning.calendar)),
+                       BankWarnings(tx, settings.organisation_iban, settings.unmatched_warning_days)]
+    matching = MatchingRules(settings.organisation_iban, settings.income_match_tolerance_percent,
+                             settings.income_match_window_days)
     return Services(
         ledger=LedgerService(tx),
         gemeenten=GemeenteService(tx, clock),
@@ -58,4 +65,6 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
         forecasts=forecasts,
         payment_runs=PaymentRunService(tx, planning, clock, four_eyes=database.settings.four_eyes),
         warnings=WarningsService(tx, warning_sources, clock),
+        bank_import=StatementImportService(tx, matching, clock, planning.calendar),
+        bank_queue=BankQueueService(tx, clock),
     )

@@ -1,0 +1,310 @@
+"""Matching bank lines to what they are: our own payments, their returns, a household's income, or unknown.
+
+Pure: `MatchingIndex` holds what the import read from the database in a few bulk queries, and `match` decides
+one line from it, with the reason in words (for the budgetbeheerder and the auditor). The order, from the
+most certain to the least:
+
+(a) a debit with the EndToEndId of one of our instructions is that payment, executed by the bank; a debit
+    without details whose batch id (PmtInfId `RUN<run>-<yyyymmdd>`) is one of our files is that whole batch;
+(b) a credit with a return reason code (or our EndToEndId on a credit) is one of our payments coming back;
+(c) a credit from a payer IBAN of a household's expected income, its amount within the tolerance of an
+    expected payment due within the window (a first toeslag anywhere from its first expected day to its
+    latest). When several households expect the same payer (the Belastingdienst pays every toeslag), the
+    remittance decides: the expectation's own references, the household's kenmerk, or its BSN;
+(d) the household's own betalingskenmerk (`identifiers.household_reference`) as structured reference or in
+    the text;
+(c') a credit from the IBAN of one creditor of a household: money back (S7, a double payment refunded);
+    from the client's own leefgeld account: the client passing money on (S8);
+(e) everything else stays unmatched, for the work queue.
+
+A line that names a household without a basisrekening is left unmatched too: its money is not booked here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from budget_ledger.bank_lines import MatchKind
+from budget_ledger.bank_statements import BankTransaction, CreditDebit, StatementEntry
+from budget_ledger.creditors import Creditor
+from budget_ledger.expected_income import ExpectedIncome, ExpectedPayment, IncomeSource, expected_payments
+from budget_ledger.identifiers import household_of_reference
+from budget_ledger.ledger.money import Money
+from budget_ledger.payment_calendar import DEFAULT_CALENDAR, PaymentCalendar
+from budget_ledger.payment_runs import PaymentInstruction
+
+BATCH_ID = re.compile(r"^RUN(?P<run>\d+)-(?P<day>\d{8})$")
+_KENMERK_IN_TEXT = re.compile(r"(?<!\d)\d{4}[ .]?\d{4}[ .]?\d{4}[ .]?\d{4}(?!\d)")
+_BSN_IN_TEXT = re.compile(r"(?<!\d)\d{9}(?!\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One payment of a statement, as the matcher sees it."""
+
+    key: str
+    entry: StatementEntry
+    transaction_index: int
+    transaction: BankTransaction
+
+    @property
+    def booking_date(self) -> date:
+        return self.entry.booking_date
+
+    @property
+    def amount(self) -> Money:
+        """Signed: money in is positive."""
+        return self.transaction.signed
+
+    @property
+    def is_credit(self) -> bool:
+        return self.transaction.credit_debit is CreditDebit.CREDIT
+
+    @property
+    def text(self) -> str:
+        t = self.transaction
+        return " ".join(p for p in (t.remittance_text, t.structured_reference or "", self.entry.additional_info) if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    kind: MatchKind | None
+    """None: unmatched."""
+    reason: str
+    household_id: int | None = None
+    instructions: tuple[PaymentInstruction, ...] = ()
+    income: ExpectedIncome | None = None
+    source: IncomeSource | None = None
+    covers: tuple[tuple[date, Money], ...] = ()
+    """For income: the months the payment is for, as the expected payment it matched split them (S2)."""
+    creditor: Creditor | None = None
+    candidates: tuple[int, ...] = ()
+    """For an unmatched line: the households it could have been for."""
+
+
+@dataclass
+class MatchingIndex:
+    """What matching needs, read in bulk before the lines are decided."""
+
+    instructions_by_end_to_end: Mapping[str, PaymentInstruction]
+    batch_instructions: Mapping[str, Sequence[PaymentInstruction]]
+    """By batch id (PmtInfId): the instructions of that payment information block."""
+    incomes_by_payer: Mapping[str, Sequence[ExpectedIncome]]
+    creditors_by_iban: Mapping[str, Sequence[Creditor]]
+    clients_by_iban: Mapping[str, Sequence[int]]
+    with_basisrekening: frozenset[int]
+    bsn_of: Mapping[int, str]
+    tolerance_percent: int
+    window_days: int
+    calendar: PaymentCalendar = DEFAULT_CALENDAR
+    open_payment: object = None
+    """Callable (household_id, amount, day) -> (ExpectedIncome, ExpectedPayment) | None: the household's
+    expected payment that a client's own transfer passes on (S8). Asked only for the few lines that need it."""
+    _payments: dict[tuple[int, date], list[ExpectedPayment]] = field(default_factory=dict)
+
+    def payments(self, income: ExpectedIncome, until: date) -> list[ExpectedPayment]:
+        key = (income.id, until)
+        if key not in self._payments:
+            self._payments[key] = expected_payments(income, until, self.calendar)
+        return self._payments[key]
+
+    def within_tolerance(self, amount: Money, expected: Money) -> bool:
+        return abs(amount.cents - expected.cents) * 100 <= expected.cents * self.tolerance_percent
+
+
+def batch_id_of(text: str | None) -> tuple[int, date] | None:
+    """The run and execution day of one of our pain.001 payment information ids (`RUN12-20250501`)."""
+    found = BATCH_ID.match(text or "")
+    if not found:
+        return None
+    day = found["day"]
+    try:
+        return int(found["run"]), date(int(day[:4]), int(day[4:6]), int(day[6:]))
+    except ValueError:
+        return None
+
+
+def match(line: Line, index: MatchingIndex) -> Decision:
+    if not line.is_credit:
+        return _debit(line, index)
+    return _credit(line, index)
+
+
+def _debit(line: Line, index: MatchingIndex) -> Decision:
+    t = line.transaction
+    instruction = index.instructions_by_end_to_end.get(t.end_to_end_id or "")
+    if instruction is not None:
+        if instruction.amount != t.amount:
+            return Decision(None, f"EndToEndId {t.end_to_end_id} is betaling {instruction.id} van "
+                                  f"{instruction.amount.format_nl()}, maar de bank schreef {t.amount.format_nl()} af")
+        return Decision(MatchKind.OWN_PAYMENT,
+                        f"EndToEndId {t.end_to_end_id}: betaling {instruction.id} aan {instruction.payee_name} "
+                        f"({instruction.category}) uitgevoerd", instruction.household_id, (instruction,))
+    if len(line.entry.transactions) == 1:
+        for batch_id in (line.entry.batch_payment_information_id, t.payment_information_id):
+            batch = index.batch_instructions.get(batch_id or "")
+            if batch:
+                total = Money.sum(i.amount for i in batch)
+                if total != t.amount:
+                    return Decision(None, f"batch {batch_id} telt {len(batch)} betalingen van samen "
+                                          f"{total.format_nl()}, maar de bank schreef {t.amount.format_nl()} af")
+                return Decision(MatchKind.OWN_BATCH, f"batch {batch_id}: {len(batch)} betalingen van samen "
+                                f"{total.format_nl()} uitgevoerd", None, tuple(batch))
+    return Decision(None, "afschrijving zonder EndToEndId of batch van ons")
+
+
+def _credit(line: Line, index: MatchingIndex) -> Decision:
+    t = line.transaction
+    instruction = index.instructions_by_end_to_end.get(t.end_to_end_id or "")
+    if t.return_reason or line.entry.reversal:
+        if instruction is None:
+            return Decision(None, f"terugboeking ({t.return_reason or 'RvslInd'}) van een betaling die wij niet kennen "
+                                  f"(EndToEndId {t.end_to_end_id or 'ontbreekt'})")
+        return _return(line, instruction)
+    if instruction is not None:
+        return _return(line, instruction)
+    for decide in (_expected_income, _reference, _creditor_refund, _client_transfer):
+        decision = decide(line, index)
+        if decision is not None:
+            if decision.kind is not None and decision.household_id not in index.with_basisrekening:
+                return Decision(None, f"{decision.reason}; maar huishouden {decision.household_id} heeft hier geen "
+                                      "basisrekening", candidates=(decision.household_id,) if decision.household_id else ())
+            return decision
+    return Decision(None, "geen verwacht inkomen, kenmerk, crediteur of klantrekening herkend")
+
+
+def _return(line: Line, instruction: PaymentInstruction) -> Decision:
+    t = line.transaction
+    if instruction.amount != t.amount:
+        return Decision(None, f"terugboeking van betaling {instruction.id} ({instruction.amount.format_nl()}) met "
+                              f"een ander bedrag: {t.amount.format_nl()}")
+    code = t.return_reason or "zonder redencode"
+    return Decision(MatchKind.RETURN, f"betaling {instruction.id} aan {instruction.payee_name} teruggeboekt ({code}"
+                    f"{': ' + t.return_additional_info if t.return_additional_info else ''})",
+                    instruction.household_id, (instruction,))
+
+
+def _expected_income(line: Line, index: MatchingIndex) -> Decision | None:
+    t = line.transaction
+    incomes = index.incomes_by_payer.get(t.counterparty_iban or "")
+    if not incomes:
+        return None
+    day, window = line.booking_date, timedelta(days=index.window_days)
+    fits: list[tuple[ExpectedIncome, ExpectedPayment]] = []
+    for income in incomes:
+        for payment in index.payments(income, day + window + timedelta(days=92)):
+            earliest, latest = payment.due_on - window, payment.due_on + window
+            if payment.due_on == income.first_expected_on:
+                latest = max(latest, income.first_expected_latest + window)
+            if earliest <= day <= latest and index.within_tolerance(t.amount, payment.amount):
+                fits.append((income, payment))
+    if not fits:
+        return None
+    households = sorted({income.household_id for income, _ in fits})
+    if len(households) > 1:
+        named = _named_households(line, households, [i for i, _ in fits], index)
+        if len(named) != 1:
+            return Decision(None, f"betaler {t.counterparty_iban} en bedrag {t.amount.format_nl()} passen bij "
+                                  f"{len(households)} huishoudens; de omschrijving wijst er geen één aan",
+                            candidates=tuple(households))
+        fits = [(i, p) for i, p in fits if i.household_id == named[0]]
+    income, payment = min(fits, key=lambda f: (abs((f[1].due_on - day).days), abs(f[1].amount.cents - t.amount.cents)))
+    exact = "precies" if payment.amount == t.amount else f"binnen {index.tolerance_percent}% van"
+    return Decision(MatchKind.EXPECTED_INCOME,
+                    f"{income.source.value} van {t.counterparty_name or t.counterparty_iban}: {exact} de verwachte "
+                    f"{payment.amount.format_nl()} van {payment.due_on:%d-%m-%Y}",
+                    income.household_id, income=income, source=income.source, covers=_covers(payment, t.amount))
+
+
+def _covers(payment: ExpectedPayment, amount: Money) -> tuple[tuple[date, Money], ...]:
+    """The months the received amount pays, in the shares of the expected payment (a difference goes to the
+    last month: a toeslag's voorschot, recalculated)."""
+    if not payment.covers:
+        return ()
+    months = [m for m, _ in payment.covers]
+    shares = [s.cents for _, s in payment.covers]
+    shares[-1] += amount.cents - payment.amount.cents
+    if shares[-1] < 0:
+        return ((months[0], amount),)
+    return tuple((m, Money(c)) for m, c in zip(months, shares, strict=True) if c)
+
+
+def _named_households(line: Line, households: Iterable[int], incomes: Sequence[ExpectedIncome],
+                      index: MatchingIndex) -> list[int]:
+    text = _compact(line.text)
+    named = set()
+    for income in incomes:
+        if any(_compact(ref) and _compact(ref) in text for ref in income.references):
+            named.add(income.household_id)
+    referenced = _referenced_household(line)
+    if referenced is not None:
+        named.add(referenced)
+    bsns = set(_BSN_IN_TEXT.findall(line.text))
+    named |= {h for h in households if index.bsn_of.get(h) in bsns}
+    return sorted(named & set(households))
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s.\-/]", "", text).upper()
+
+
+def _referenced_household(line: Line) -> int | None:
+    t = line.transaction
+    for candidate in (t.structured_reference, *_KENMERK_IN_TEXT.findall(t.remittance_text)):
+        household = household_of_reference(candidate or "")
+        if household is not None:
+            return household
+    return None
+
+
+def _source_for(line: Line, household_id: int, index: MatchingIndex) -> tuple[ExpectedIncome | None,
+                                                                              IncomeSource, str]:
+    finder = index.open_payment
+    found = finder(household_id, line.transaction.amount, line.booking_date) if callable(finder) else None
+    if found is None:
+        return None, IncomeSource.OVERIG, ""
+    income, payment = found
+    return income, income.source, (f"; het is de {income.source.value} van {payment.amount.format_nl()} die op "
+                                   f"{payment.due_on:%d-%m-%Y} werd verwacht")
+
+
+def _reference(line: Line, index: MatchingIndex) -> Decision | None:
+    household = _referenced_household(line)
+    if household is None:
+        return None
+    income, source, why = _source_for(line, household, index)
+    return Decision(MatchKind.REFERENCE, f"betalingskenmerk van huishouden {household}{why}", household,
+                    income=income, source=source)
+
+
+def _creditor_refund(line: Line, index: MatchingIndex) -> Decision | None:
+    t = line.transaction
+    creditors = index.creditors_by_iban.get(t.counterparty_iban or "")
+    if not creditors:
+        return None
+    households = sorted({c.household_id for c in creditors})
+    if len(households) > 1:
+        return Decision(None, f"{t.counterparty_name or t.counterparty_iban} is crediteur van {len(households)} "
+                              "huishoudens; zonder kenmerk is niet te zien van wie dit geld is",
+                        candidates=tuple(households))
+    creditor = creditors[0]
+    return Decision(MatchKind.CREDITOR_REFUND,
+                    f"terugbetaling van crediteur {creditor.organisation} ({creditor.category.value}) aan huishouden "
+                    f"{creditor.household_id}", creditor.household_id, source=IncomeSource.OVERIG, creditor=creditor)
+
+
+def _client_transfer(line: Line, index: MatchingIndex) -> Decision | None:
+    households = index.clients_by_iban.get(line.transaction.counterparty_iban or "")
+    if not households:
+        return None
+    if len(set(households)) > 1:
+        return Decision(None, f"rekening {line.transaction.counterparty_iban} is van meer dan één huishouden",
+                        candidates=tuple(sorted(set(households))))
+    household = households[0]
+    income, source, why = _source_for(line, household, index)
+    return Decision(MatchKind.CLIENT_TRANSFER, f"overboeking van de eigen rekening van huishouden {household}{why}",
+                    household, income=income, source=source)
+
