@@ -634,6 +634,11 @@ def simulate_command(app: App, start: date, months: int, households: int, seed: 
         sys.exit(1)
 
 
+from budget_ledger.adapters.cli import bank as _bank_commands  # noqa: E402 - registers on the group above
+
+_bank_commands.register(cli, refusals_as_messages)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     cli()
 
