@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 from registry import BEHEERDER, count_rows
-from test_statement_import import OURS, entry, exported_run, march_18, statement, tx  # noqa: F401 - fixture
+from test_statement_import import OURS, entry, march_18, s1_exported, statement, tx
 
 from budget_ledger.adapters.bank.camt053_writer import write_camt053
 from budget_ledger.adapters.cli.main import cli
@@ -26,6 +26,11 @@ def as_version(file: StatementFile, version: str) -> StatementFile:
     from dataclasses import replace
 
     return replace(file, version=version)
+
+
+@pytest.fixture
+def exported_run(services):
+    return s1_exported(services)
 
 
 @pytest.fixture

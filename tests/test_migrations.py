@@ -5,11 +5,11 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import budget_ledger.adapters.db.bank_tables  # noqa: F401 - registers the bank statement tables
 import budget_ledger.adapters.db.payment_tables  # noqa: F401 - registers the payment-run tables
 import budget_ledger.adapters.db.registry_tables  # noqa: F401 - registers the registry tables
 import budget_ledger.adapters.db.scheduler_tables  # noqa: F401 - registers the job store table
 import budget_ledger.adapters.db.warning_tables  # noqa: F401 - registers the warnings tables
-import budget_ledger.adapters.db.bank_tables  # noqa: F401 - registers the bank statement tables
 from budget_ledger.adapters.db.models import Base
 
 

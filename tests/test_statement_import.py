@@ -68,6 +68,10 @@ def bank_balance(services) -> Money:
 
 @pytest.fixture
 def exported_run(services):
+    return s1_exported(services)
+
+
+def s1_exported(services):
     """S1's run of 17 March, approved by a second person and exported: huur and zorg wait in onderweg."""
     h = add_s1(services)
     report = services.payment_runs.start(RUN_DAY, actor=BEHEERDER)
