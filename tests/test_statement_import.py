@@ -358,3 +358,32 @@ def test_the_record_of_the_bank_cannot_be_rewritten(services, database, exported
             conn.execute(text(sql))
     assert count_rows(database, "bank_lines") == 2
 
+
+
+def test_s18_the_bank_reports_the_may_batch_as_one_entry_of_980_which_expands_into_three_matched_lines(services):
+    """S18: huur 650.00, zorgverzekering 150.00 and energie 180.00 of 1 April, paid in one file; the bank
+    books them as one debit of 980.00 with three TxDtls. Then the energie payment comes back: AC04."""
+    h, march, _ = s1_exported(services)
+    april = services.payment_runs.start(date(2025, 4, 1), actor=BEHEERDER)
+    services.payment_runs.approve(april.run_id, CHECKER)
+    services.payment_runs.mark_exported(april.run_id, "MSG-RUN-2", CHECKER)
+    paid = {i.category: i for i in services.payment_runs.instructions(april.run_id, "exported")}
+    assert {c: str(i.amount) for c, i in paid.items()} == {"huur": "650.00", "zorgverzekering": "150.00",
+                                                           "energie": "180.00"}
+    batch = entry(0, date(2025, 4, 1), *(tx(str(i.amount), DBIT, end_to_end_id=i.end_to_end_id, counterparty_iban=i.iban,
+                                            counterparty_name=i.payee_name) for i in paid.values()),
+                  ref="BNG-20250401-0001", batch_payment_information_id=f"RUN{april.run_id}-20250401", batch_count=3)
+    assert batch.amount == M("980.00") and batch.credit_debit is DBIT
+    report = services.bank_import.import_file(statement(batch, sid="STMT-0401"), "bank-import").statements[0]
+    assert (report.lines_new, dict(report.by_kind)) == (3, {"eigen-betaling": 3})
+    assert {i.status.value for i in services.payment_runs.instructions(april.run_id) if i.iban} == {"executed"}
+
+    energie = paid["energie"]
+    back = entry(0, date(2025, 4, 3), tx("180.00", end_to_end_id=energie.end_to_end_id, return_reason="AC04",
+                                         counterparty_iban=energie.iban), ref="BNG-20250403-0009")
+    services.bank_import.import_file(statement(back, sid="STMT-0403"), "bank-import")
+    after = {i.category: i for i in services.payment_runs.instructions(april.run_id) if i.iban}
+    assert after["energie"].status is InstructionStatus.REJECTED  # executed, then returned
+    assert after["energie"].executed_at is not None and "AC04" in after["energie"].rejection_reason
+    [warning] = services.warnings.list(type="betaling-teruggeboekt")
+    assert "Energie B.V." in warning.message and warning.details["return_reason"] == "AC04"
