@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from budget_ledger.access import AccessService
 from budget_ledger.bank_queue import BankQueueService
 from budget_ledger.budgetplans import BudgetplanService
 from budget_ledger.creditors import CreditorService
@@ -40,3 +41,5 @@ class Services:
     bank_import: StatementImportService
     """Bank statements in: import, match, book, reconcile (the CAMT.053 reader is adapters/bank/camt053.py)."""
     bank_queue: BankQueueService
+    access: AccessService
+    """API tokens, caseloads and the audit trail."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import budget_ledger.adapters.db.access_tables  # noqa: F401 - registers the API token and audit tables
 import budget_ledger.adapters.db.bank_tables  # noqa: F401 - registers the bank statement tables
 import budget_ledger.adapters.db.payment_tables  # noqa: F401 - registers the payment-run tables
 import budget_ledger.adapters.db.registry_tables  # noqa: F401 - registers the registry tables

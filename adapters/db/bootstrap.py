@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from budget_ledger.access import AccessService
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.unit_of_work import unit_of_work_factory
 from budget_ledger.adapters.profiles import load_profiles
@@ -67,4 +68,5 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
         warnings=WarningsService(tx, warning_sources, clock),
         bank_import=StatementImportService(tx, matching, clock, planning.calendar),
         bank_queue=BankQueueService(tx, clock),
+        access=AccessService(tx, clock),
     )

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
+from budget_ledger.adapters.db.access_store import SqlAccessStore
 from budget_ledger.adapters.db.bank_store import SqlBankStore
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.ledger_store import SqlLedgerStore
@@ -23,6 +24,7 @@ class SqlUnitOfWork:
         self.payments = SqlPaymentStore(conn)
         self.warnings = SqlWarningStore(conn)
         self.bank = SqlBankStore(conn)
+        self.access = SqlAccessStore(conn)
 
 
 def unit_of_work_factory(database: Database):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ and, where known, the `field` that caused it. Handlers never build error respons
 
 from __future__ import annotations
 
+from litestar.exceptions import ValidationException
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -74,11 +75,28 @@ def busy_problem(exc: DatabaseBusyError) -> ProblemDetailsException:
     )
 
 
+def validation_problem(exc: ValidationException) -> ProblemDetailsException:
+    """Litestar's own validation of a request (body, path, query): every field with its reason."""
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            where = item.get("source") or "body"
+            key = item.get("key") or ""
+            errors.append({"field": f"{key}" if key else where, "reason": str(item.get("message", "")),
+                           "source": where})
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or str(exc.detail)
+    return ProblemDetailsException(
+        status_code=400, title="Invalid request", detail=detail, type_=PROBLEM_BASE + "invalid-request",
+        extra={"code": "invalid-request", "errors": errors, **({"field": errors[0]["field"]} if errors else {})},
+    )
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
             enable_for_all_http_exceptions=True,
             exception_to_problem_detail_map={
+                ValidationException: validation_problem,
                 LedgerError: ledger_problem,
                 MoneyError: money_problem,
                 DatabaseBusyError: busy_problem,

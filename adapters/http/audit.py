@@ -1,0 +1,99 @@
+"""The audit trail of the API: every write, and every read of personal data, with who, what, when and
+the request id.
+
+An ASGI middleware outside the router sees every request to /v1: it gives each a request id (the
+client's `X-Request-ID` when it is sane, else a new one, echoed in the response) and, after the response,
+records
+- every request that is not a GET/HEAD/OPTIONS, whatever its outcome (a refused write is audited too);
+- every read a handler marked as personal data with `audited_read(...)` (a household, its book, its
+  leefgeld view…), with the household it was about.
+The records are written after the response has been sent, in their own transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+from litestar import Request
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from budget_ledger.access import AuditRecord, Principal
+
+_SCOPE_KEY = "budget_ledger_audit"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_READS = {"GET", "HEAD", "OPTIONS"}
+
+
+def audited_read(request: Request, entity: str, entity_id: object = None, household_id: int | None = None) -> None:
+    """Mark this request as a read of personal data about `entity` (and the household it belongs to)."""
+    request.scope.setdefault(_SCOPE_KEY, []).append(  # type: ignore[typeddict-item]
+        (entity, None if entity_id is None else str(entity_id), household_id))
+
+
+def audited_write(request: Request, entity: str, entity_id: object = None, household_id: int | None = None) -> None:
+    """Name what a write was about (the entity it created or changed), for its audit record."""
+    audited_read(request, entity, entity_id, household_id)
+
+
+def request_id_of(scope: Scope) -> str:
+    return scope.get("budget_ledger_request_id", "-")  # type: ignore[return-value]
+
+
+class AuditMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1"):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope["budget_ledger_request_id"] = request_id  # type: ignore[typeddict-unknown-key]
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            records = _records(scope, request_id, status)
+            if records:
+                services = scope["app"].state.services
+                await anyio.to_thread.run_sync(services.access.record, records)
+
+
+def _records(scope: Scope, request_id: str, status: int) -> list[AuditRecord]:
+    principal = scope.get("user")
+    if not isinstance(principal, Principal):
+        return []  # not authenticated: nothing was done or read
+    method = scope["method"]
+    action = f"{method} {scope['path']}"
+    if scope.get("query_string"):
+        action += "?" + scope["query_string"].decode("latin-1")[:200]
+    notes: list[tuple[str, str | None, int | None]] = scope.get(_SCOPE_KEY, [])  # type: ignore[assignment]
+    kind = "read" if method in _READS else "write"
+    if kind == "read" and not notes:
+        return []
+    if not notes:
+        parts = [p for p in scope["path"].split("/") if p]
+        notes = [(parts[1] if len(parts) > 1 else "api", parts[2] if len(parts) > 2 else None, None)]
+    at = datetime.now(UTC)
+    return [AuditRecord(at=at, request_id=request_id, actor=principal.actor, role=principal.role.value, kind=kind,
+                        action=action, entity=entity, entity_id=entity_id, household_id=household_id,
+                        status_code=status) for entity, entity_id, household_id in notes]
+
+
+def principal_of(request: Request[Any, Any, Any]) -> Principal:
+    principal = request.user
+    assert isinstance(principal, Principal)
+    return principal
