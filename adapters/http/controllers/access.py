@@ -104,3 +104,6 @@ class AccessController(Controller):
         more = len(found) > limit
         items = [AuditEntry.of(r) for r in found[:limit]]
         return Page(items=items, total=offset + len(items) + (1 if more else 0), limit=limit, offset=offset)
+
+
+ROUTES = [AccessController]
