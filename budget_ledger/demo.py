@@ -79,8 +79,10 @@ def _bank_days(s1: int, couple: int) -> list[tuple[date, list[EntryRequest]]]:
 
 def _register_households(services: Services) -> tuple[int, int]:
     """The registry side of the demo: gemeenten, two households, S1's creditors, income and trajectory."""
-    services.gemeenten.create({"code": "roermond", "name": "Roermond", "settings": {"rule_profile": "roermond"}}, ACTOR)
-    services.gemeenten.create({"code": "deventer", "name": "Deventer", "settings": {"rule_profile": "deventer"}}, ACTOR)
+    existing = {g.code for g in services.gemeenten.list()}
+    for code, name in (("roermond", "Roermond"), ("deventer", "Deventer")):
+        if code not in existing:  # the simulated region may have made it already
+            services.gemeenten.create({"code": code, "name": name, "settings": {"rule_profile": code}}, ACTOR)
     s1 = services.households.create({
         "gemeente": "roermond", "permit_type": "asiel", "has_bijstand": True, "bijstand_start": date(2025, 3, 15),
         "housing_date": date(2025, 3, 15), "preferred_language": "ti", "bsn": "111222333", "begeleiders": ["mb.sara"],
@@ -127,10 +129,13 @@ def _register_households(services: Services) -> tuple[int, int]:
     return s1.id, couple.id
 
 
-def load_demo_book(services: Services) -> str:
-    """Register the demo households and post their entries if the database is empty; say what happened."""
-    if services.ledger.accounts() or services.gemeenten.list():
+def load_demo_book(services: Services, *, beside_simulation: bool = False) -> str:
+    """Register the demo households and post their entries if the database is empty (or holds only the
+    simulated region the demo starts with: `beside_simulation`); say what happened."""
+    if not beside_simulation and (services.ledger.accounts() or services.gemeenten.list()):
         return "the database already holds data; demo data not loaded"
+    if beside_simulation and any(h.aanvrager.name == "Yonas Tesfay" for h in services.households.list()):
+        return "the demo households are there already"
     services.ledger.open_accounts(organisation_accounts())
     s1, couple = _register_households(services)
     posted = 0
@@ -139,3 +144,19 @@ def load_demo_book(services: Services) -> str:
         for household in (s1, couple):
             posted += len(services.planning.run(household, day, ACTOR).posted)
     return f"{posted} entries for 2 households in 2 gemeenten (scenario S1 and a couple in Deventer)"
+
+
+DEMO_TOKEN_LABEL = "demo"
+DEMO_ACTORS = {"budgetbeheerder": "demo.beheerder", "begeleider": "mb.sara", "batch": "demo.batch",
+               "auditor": "demo.auditor"}
+"""Who the demo tokens act as: the begeleider is mb.sara, who is assigned to both demo households."""
+
+
+def issue_demo_tokens(services: Services) -> dict[str, str]:
+    """One fresh token per role, its secret by role. The demo tokens of an earlier start are revoked first,
+    so only the ones just printed work: secrets are stored as digests and cannot be shown again."""
+    for token in services.access.tokens():
+        if token.label == DEMO_TOKEN_LABEL and token.revoked_at is None:
+            services.access.revoke(token.id, ACTOR)
+    return {role: services.access.issue({"actor": actor, "role": role, "label": DEMO_TOKEN_LABEL}, ACTOR)[1]
+            for role, actor in DEMO_ACTORS.items()}

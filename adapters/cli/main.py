@@ -410,19 +410,28 @@ def serve(app: App, host: str | None, port: int | None, demo: bool) -> None:
     from budget_ledger.adapters.db.bootstrap import services
     from budget_ledger.adapters.db.migrate import upgrade
     from budget_ledger.adapters.http.app import create_app
-    from budget_ledger.demo import load_demo_book
+    from budget_ledger.demo import issue_demo_tokens
 
     upgrade(app.database)
+    bundle = services(app.database)
+    tokens: dict[str, str] = {}
     if demo:
-        loaded = load_demo_book(services(app.database))
-        click.echo(f"demo data: {loaded}")
+        click.echo(f"demo data: {load_demo(app.database, bundle)}")
+        tokens = issue_demo_tokens(bundle)
     host = host or app.settings.host
     port = port or app.settings.port
     base = f"http://{host}:{port}"
     click.echo(f"budget_ledger on {base}  (database: {app.settings.database_url})")
     click.echo(f"  health:         {base}/health")
-    click.echo(f"  API docs:       {base}/schema  (OpenAPI 3.1: {base}/schema/openapi.json)")
-    click.echo("  credentials:    none yet; authentication and roles arrive with the API issue")
+    click.echo(f"  API docs:       {base}/schema/swagger  (OpenAPI 3.1: {base}/schema/openapi.json)")
+    if tokens:
+        click.echo("  demo tokens (send as `Authorization: Bearer <token>`; new ones at every start):")
+        for role, secret in tokens.items():
+            click.echo(f"    {role:<16}{secret}")
+        click.echo(f"  try:            curl -H 'Authorization: Bearer {tokens['begeleider']}' "
+                   f"{base}/v1/begeleider/households")
+    else:
+        click.echo("  credentials:    issue a token with `budget-ledger token issue --actor NAME --role ROLE --as YOU`")
     scheduler = None
     if app.settings.scheduler_mode == "embedded":
         from budget_ledger.adapters.scheduler.runner import build_scheduler, context_for, start
@@ -434,10 +443,30 @@ def serve(app: App, host: str | None, port: int | None, demo: bool) -> None:
     else:
         click.echo(f"  scheduler:      {app.settings.scheduler_mode} (not in this process)")
     try:
-        uvicorn.run(create_app(app.settings, database=app.database), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(app.settings, database=app.database, services=bundle), host=host, port=port,
+                    log_level="info")
     finally:
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
+
+
+DEMO_REGION = {"start": date(2025, 3, 1), "months": 3, "households": 6, "seed": 2026}
+"""The simulated region the demo starts with: a few households in several gemeenten, three months of history."""
+
+
+def load_demo(database: Any, bundle: Any) -> str:
+    """Into an empty database: a small simulated region (history from the simulator, through the real jobs),
+    then the scenario households of budget_ledger/demo.py beside it."""
+    from budget_ledger.adapters.simulation import SimulationConfig, simulate
+    from budget_ledger.adapters.simulation.driver import is_empty
+    from budget_ledger.demo import load_demo_book
+
+    if not is_empty(database):
+        return "the database already holds data; demo data not loaded"
+    click.echo("demo data: simulating a small region (three months of history, under a minute)…", err=True)
+    households = simulate(database, SimulationConfig(**DEMO_REGION)).to_json()["households"]
+    region = f"{households['total']} simulated households in {len(households['by_gemeente'])} gemeenten"
+    return f"{region}; {load_demo_book(bundle, beside_simulation=True)}"
 
 
 @cli.group()
@@ -634,8 +663,10 @@ def simulate_command(app: App, start: date, months: int, households: int, seed: 
         sys.exit(1)
 
 
-from budget_ledger.adapters.cli import bank as _bank_commands  # noqa: E402 - registers on the group above
+from budget_ledger.adapters.cli import access as _access_commands  # noqa: E402 - registers on the group above
+from budget_ledger.adapters.cli import bank as _bank_commands  # noqa: E402
 
+_access_commands.register(cli, refusals_as_messages)
 _bank_commands.register(cli, refusals_as_messages)
 
 

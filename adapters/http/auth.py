@@ -34,7 +34,7 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         header = connection.headers.get("authorization", "")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            raise NotAuthorizedException("send Authorization: Bearer <token>",
+            raise NotAuthorizedException(detail="send Authorization: Bearer <token>",
                                          headers={"WWW-Authenticate": 'Bearer realm="budget_ledger"'})
         secret = secret.strip()
         cached = self._cache.get(secret)
@@ -45,7 +45,7 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         principal = await anyio.to_thread.run_sync(services.access.authenticate, secret)
         if principal is None:
             self._cache.pop(secret, None)
-            raise NotAuthorizedException("the token is unknown, expired or revoked",
+            raise NotAuthorizedException(detail="the token is unknown, expired or revoked",
                                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
         if len(self._cache) > 10_000:
             self._cache.clear()
@@ -60,7 +60,7 @@ def allow(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
     def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         principal = connection.user
         if not isinstance(principal, Principal) or principal.role not in allowed:
-            raise PermissionDeniedException(
+            raise PermissionDeniedException(detail=
                 f"the role {getattr(principal, 'role', '?')} may not do this; it is for: "
                 + ", ".join(sorted(r.value for r in allowed)))
 

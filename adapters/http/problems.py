@@ -6,7 +6,9 @@ and, where known, the `field` that caused it. Handlers never build error respons
 
 from __future__ import annotations
 
-from litestar.exceptions import ValidationException
+from http import HTTPStatus
+
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -91,11 +93,25 @@ def validation_problem(exc: ValidationException) -> ProblemDetailsException:
     )
 
 
+def http_problem(exc: HTTPException) -> ProblemDetailsException:
+    """Litestar's own refusals (401, 403, 404 for a route, 405, 413…): the status phrase as title and the
+    reason as detail, with the exception's headers (WWW-Authenticate, Allow)."""
+    try:
+        title = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        title = "Error"
+    slug = title.lower().replace(" ", "-")
+    extra = exc.extra if isinstance(exc.extra, dict) else {}
+    return ProblemDetailsException(status_code=exc.status_code, title=title, detail=str(exc.detail or title),
+                                   type_=PROBLEM_BASE + slug, headers=exc.headers, extra={"code": slug, **extra})
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
             enable_for_all_http_exceptions=True,
             exception_to_problem_detail_map={
+                HTTPException: http_problem,
                 ValidationException: validation_problem,
                 LedgerError: ledger_problem,
                 MoneyError: money_problem,
