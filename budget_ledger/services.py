@@ -14,6 +14,7 @@ from budget_ledger.forecasts import ForecastService
 from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
+from budget_ledger.monitoring import MonitoringService
 from budget_ledger.payment_runs import PaymentRunService
 from budget_ledger.planning import PlanningService
 from budget_ledger.posting import LedgerService
@@ -42,4 +43,6 @@ class Services:
     """Bank statements in: import, match, book, reconcile (the CAMT.053 reader is adapters/bank/camt053.py)."""
     bank_queue: BankQueueService
     access: AccessService
+    monitoring: MonitoringService
+    """Monitoring per gemeente: the figures gemeenten report and the corrected six-month KPI (S19)."""
     """API tokens, caseloads and the audit trail."""

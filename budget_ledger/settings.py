@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     matches anywhere from its first expected day to its latest)."""
     unmatched_warning_days: int = Field(default=3, ge=0, le=60)
     """A bank line still in the work queue this many days after its booking date raises a warning."""
+    monitoring_target_percent: int = Field(default=75, ge=0, le=100)
+    """The monitoring KPI's target: percent managing its own finances after six months (Westfriesland: 75)."""
     config_dir: Path = Path("config")
 
     @field_validator("database_url")

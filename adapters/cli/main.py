@@ -665,9 +665,11 @@ def simulate_command(app: App, start: date, months: int, households: int, seed: 
 
 from budget_ledger.adapters.cli import access as _access_commands  # noqa: E402 - registers on the group above
 from budget_ledger.adapters.cli import bank as _bank_commands  # noqa: E402
+from budget_ledger.adapters.cli import monitoring as _monitoring_commands  # noqa: E402
 
 _access_commands.register(cli, refusals_as_messages)
 _bank_commands.register(cli, refusals_as_messages)
+_monitoring_commands.register(cli, refusals_as_messages)
 
 
 def main() -> None:  # pragma: no cover - console entry point

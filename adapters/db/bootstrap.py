@@ -17,6 +17,7 @@ from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
 from budget_ledger.income_watch import IncomeWatchService
+from budget_ledger.monitoring import MonitoringService
 from budget_ledger.payment_runs import PaymentRunService
 from budget_ledger.planning import PlanningService
 from budget_ledger.posting import LedgerService
@@ -69,4 +70,5 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
         bank_import=StatementImportService(tx, matching, clock, planning.calendar),
         bank_queue=BankQueueService(tx, clock),
         access=AccessService(tx, clock),
+        monitoring=MonitoringService(tx, clock),
     )
