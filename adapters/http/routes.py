@@ -25,10 +25,15 @@ from litestar.di import Provide
 
 import budget_ledger.adapters.http.controllers as controllers
 from budget_ledger.services import Services
+from budget_ledger.settings import Settings
 
 
 def _services(state: State) -> Services:
     return state.services
+
+
+def _settings(state: State) -> Settings:
+    return state.settings
 
 
 def route_handlers() -> list[object]:
@@ -40,4 +45,5 @@ def route_handlers() -> list[object]:
 
 def v1_router() -> Router:
     return Router(path="/v1", route_handlers=route_handlers(),
-                  dependencies={"services": Provide(_services, sync_to_thread=False)})
+                  dependencies={"services": Provide(_services, sync_to_thread=False),
+                                "settings": Provide(_settings, sync_to_thread=False)})
