@@ -119,7 +119,7 @@ class NewExpectedIncome(Command):
         default=None, description="toeslagen: the day the conditions were met (housing, polis start)"
     )
     depends_on_creditor_id: int | None = Field(
-        default=None, description="zorgtoeslag: the zorgverzekering creditor whose polis start sets the conditions"
+        default=None, ge=1, le=2**63 - 1, description="zorgtoeslag: the zorgverzekering creditor whose polis start sets the conditions"
     )
     first_expected_on: date | None = Field(default=None, description="known first payment day, else estimated")
     valid_to: date | None = None

@@ -74,7 +74,7 @@ class NewHousehold(Command):
     preferred_language: str = Field(default="nl", pattern=r"^[a-z]{2,3}$", description="ISO 639 code")
     bsn: Bsn | None = Field(default=None, repr=False)
     members: tuple[NewMember, ...]
-    begeleiders: tuple[str, ...] = ()
+    begeleiders: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] = ()
     eligibility_override: EligibilityOverride | None = Field(
         default=None, description="a maatwerk decision taken at the intake (S20: opt-out), applied before accounts open"
     )

@@ -24,7 +24,7 @@ from budget_ledger.adapters.db.migrate import current_revision, head_revision
 from budget_ledger.adapters.http.audit import AuditMiddleware
 from budget_ledger.adapters.http.auth import PUBLIC, BearerTokenMiddleware
 from budget_ledger.adapters.http.money_schema import TYPE_ENCODERS, MoneySchemaPlugin
-from budget_ledger.adapters.http.problems import problem_details_plugin
+from budget_ledger.adapters.http.problems import document_problems, problem_details_plugin
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.services import Services
 from budget_ledger.settings import Settings
@@ -68,7 +68,7 @@ def create_app(settings: Settings, *, database: Database | None = None, services
 
     database = database or Database(settings)
     services = services or build_services(database, clock)
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, v1_router()],
         state=State({"database": database, "settings": settings, "services": services, "clock": clock}),
         middleware=[AuditMiddleware, DefineMiddleware(BearerTokenMiddleware, exclude=PUBLIC)],
@@ -90,3 +90,5 @@ def create_app(settings: Settings, *, database: Database | None = None, services
         ),
         on_shutdown=[lambda: database.dispose()],
     )
+    document_problems(app.openapi_schema)
+    return app

@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 T = TypeVar("T")
 
 LIMIT = QueryParameter(ge=1, le=500, description="page size (at most 500)")
-OFFSET = QueryParameter(ge=0, description="how many to skip")
+OFFSET = QueryParameter(ge=0, le=1_000_000_000, description="how many to skip")
 
 
 @dataclass(frozen=True)

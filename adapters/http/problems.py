@@ -9,11 +9,13 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
     ProblemDetailsPlugin,
 )
+from sqlalchemy.exc import DataError
 
 from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.ledger.errors import (
@@ -106,12 +108,61 @@ def http_problem(exc: HTTPException) -> ProblemDetailsException:
                                    type_=PROBLEM_BASE + slug, headers=exc.headers, extra={"code": slug, **extra})
 
 
+def out_of_range_problem(exc: Exception) -> ProblemDetailsException:
+    """A number too large for the database (an id of 2**70 in a path): the request is wrong, not the server."""
+    return ProblemDetailsException(
+        status_code=400, title="Invalid request", detail="a number in the request is out of range",
+        type_=PROBLEM_BASE + "out-of-range", extra={"code": "out-of-range"})
+
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_STANDARD_REFUSALS = {
+    "400": "Invalid request: the field and reason are in `field` and `errors`",
+    "401": "No token, or an unknown, expired or revoked one",
+    "403": "The token's role may not do this",
+    "404": "Not found (or outside a begeleider's caseload)",
+    "409": "In conflict with the current state",
+    "422": "Refused by a rule of the domain",
+}
+
+
+def problem_schema() -> Schema:
+    text, integer = Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.INTEGER)
+    return Schema(
+        type=OpenAPIType.OBJECT, required=["status", "title"], description="RFC 9457 problem details",
+        properties={"type": text, "title": text, "status": integer, "detail": text, "instance": text, "code": text,
+                    "field": text,
+                    "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.OBJECT, properties={
+                        "field": text, "reason": text, "source": text}))})
+
+
+def document_problems(openapi: OpenAPI) -> None:
+    """Every refusal is problem details, so the document says so: each 4xx/5xx response of an operation is
+    `application/problem+json` with the problem schema, and each /v1 operation lists the standard refusals."""
+    schema = problem_schema()
+    for path, item in (openapi.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            responses = operation.responses if operation.responses is not None else {}
+            if path.startswith("/v1"):
+                for code, description in _STANDARD_REFUSALS.items():
+                    responses.setdefault(code, OpenAPIResponse(description=description))
+            for code, response in responses.items():
+                if isinstance(response, OpenAPIResponse) and str(code)[0] in "45":
+                    response.content = {PROBLEM_MEDIA_TYPE: OpenAPIMediaType(schema=schema)}
+            operation.responses = responses
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
             enable_for_all_http_exceptions=True,
             exception_to_problem_detail_map={
                 HTTPException: http_problem,
+                OverflowError: out_of_range_problem,
+                DataError: out_of_range_problem,
                 ValidationException: validation_problem,
                 LedgerError: ledger_problem,
                 MoneyError: money_problem,

@@ -15,6 +15,9 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from budget_ledger.ledger.money import Money, MoneyError
 
 AMOUNT_HINT = "give the amount as a decimal string such as '650.00'"
+MAX_CENTS = 100_000_000_000
+"""An amount from outside is at most a billion euro either way: far beyond any household's money, and well
+inside what the database's BIGINT sums can hold."""
 
 
 def _money(value: Any) -> Money:
@@ -22,9 +25,12 @@ def _money(value: Any) -> Money:
         return value
     if isinstance(value, str | Decimal):
         try:
-            return Money.of(value)
+            money = Money.of(value)
         except MoneyError as exc:
             raise ValueError(str(exc)) from exc
+        if abs(money.cents) > MAX_CENTS:
+            raise ValueError("the amount is beyond a billion euro; that cannot be right")
+        return money
     raise ValueError(AMOUNT_HINT)
 
 

@@ -22,8 +22,7 @@ class MonitoringController(Controller):
     tags = ["monitoring"]
 
     @get("/", guards=[READERS], sync_to_thread=True,
-         summary="Trajecten per gemeente, the reported figure and the corrected six-month KPI against the target",
-         responses={200: None})
+         summary="Trajecten per gemeente, the reported figure and the corrected six-month KPI against the target")
     def report(self, services: NamedDependency[Services], settings: NamedDependency[Settings],
                period_from: Annotated[date, QueryParameter(name="from", description="first day (included)")],
                period_to: Annotated[date, QueryParameter(name="to", description="last day (included)")],
