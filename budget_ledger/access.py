@@ -3,8 +3,10 @@ and the audit trail.
 
 Roles (issue 7):
 - budgetbeheerder: everything, reading and writing;
-- begeleider: reads only, and only the households assigned to them (`household_begeleiders`); any other
-  household does not exist for them (404, the same answer as for an id that exists nowhere);
+- begeleider: reads, and only the households assigned to them (`household_begeleiders`); any other
+  household does not exist for them (404, the same answer as for an id that exists nowhere). The one
+  thing they change is the state of a warning meant for them (the training, the hand-over of creditors
+  to the client's incasso) on their own households: acknowledge or resolve it with a note; money, never;
 - batch: the automated runs (payment runs, statement imports, the warnings scan);
 - auditor: reads everything, writes nothing, and may query the audit trail.
 

@@ -14,6 +14,7 @@ from budget_ledger.forecasts import ForecastService
 from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
+from budget_ledger.leefgeld_view import LeefgeldViewService
 from budget_ledger.monitoring import MonitoringService
 from budget_ledger.payment_runs import PaymentRunService
 from budget_ledger.planning import PlanningService
@@ -43,6 +44,8 @@ class Services:
     """Bank statements in: import, match, book, reconcile (the CAMT.053 reader is adapters/bank/camt053.py)."""
     bank_queue: BankQueueService
     access: AccessService
+    """API tokens, caseloads and the audit trail."""
     monitoring: MonitoringService
     """Monitoring per gemeente: the figures gemeenten report and the corrected six-month KPI (S19)."""
-    """API tokens, caseloads and the audit trail."""
+    leefgeld_view: LeefgeldViewService
+    """The begeleider's read-only caseload and leefgeld view in plain words (issue 7 item 4)."""

@@ -17,6 +17,7 @@ from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
 from budget_ledger.income_watch import IncomeWatchService
+from budget_ledger.leefgeld_view import LeefgeldViewService
 from budget_ledger.monitoring import MonitoringService
 from budget_ledger.payment_runs import PaymentRunService
 from budget_ledger.planning import PlanningService
@@ -71,4 +72,5 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
         bank_queue=BankQueueService(tx, clock),
         access=AccessService(tx, clock),
         monitoring=MonitoringService(tx, clock),
+        leefgeld_view=LeefgeldViewService(tx, planning, clock),
     )
