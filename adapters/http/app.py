@@ -23,7 +23,6 @@ from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.migrate import current_revision, head_revision
 from budget_ledger.adapters.http.audit import AuditMiddleware
 from budget_ledger.adapters.http.auth import PUBLIC, BearerTokenMiddleware
-from budget_ledger.adapters.http.money_schema import TYPE_ENCODERS, MoneySchemaPlugin
 from budget_ledger.adapters.http.problems import document_problems, problem_details_plugin
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.services import Services
@@ -72,8 +71,7 @@ def create_app(settings: Settings, *, database: Database | None = None, services
         route_handlers=[health, v1_router()],
         state=State({"database": database, "settings": settings, "services": services, "clock": clock}),
         middleware=[AuditMiddleware, DefineMiddleware(BearerTokenMiddleware, exclude=PUBLIC)],
-        plugins=[problem_details_plugin(), MoneySchemaPlugin()],
-        type_encoders=TYPE_ENCODERS,
+        plugins=[problem_details_plugin()],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="budget_ledger",

@@ -30,13 +30,18 @@ _READS = {"GET", "HEAD", "OPTIONS"}
 
 def audited_read(request: Request, entity: str, entity_id: object = None, household_id: int | None = None) -> None:
     """Mark this request as a read of personal data about `entity` (and the household it belongs to)."""
-    request.scope.setdefault(_SCOPE_KEY, []).append(  # type: ignore[typeddict-item]
-        (entity, None if entity_id is None else str(entity_id), household_id))
+    _note(request, "read", entity, entity_id, household_id)
 
 
 def audited_write(request: Request, entity: str, entity_id: object = None, household_id: int | None = None) -> None:
-    """Name what a write was about (the entity it created or changed), for its audit record."""
-    audited_read(request, entity, entity_id, household_id)
+    """Name what a write was about (the entity it created or changed), for its audit record; it is recorded
+    as a write whatever the HTTP method."""
+    _note(request, "write", entity, entity_id, household_id)
+
+
+def _note(request: Request, kind: str, entity: str, entity_id: object, household_id: int | None) -> None:
+    request.scope.setdefault(_SCOPE_KEY, []).append(  # type: ignore[typeddict-item]
+        (kind, entity, None if entity_id is None else str(entity_id), household_id))
 
 
 def request_id_of(scope: Scope) -> str:
@@ -80,17 +85,18 @@ def _records(scope: Scope, request_id: str, status: int) -> list[AuditRecord]:
     action = f"{method} {scope['path']}"
     if scope.get("query_string"):
         action += "?" + scope["query_string"].decode("latin-1")[:200]
-    notes: list[tuple[str, str | None, int | None]] = scope.get(_SCOPE_KEY, [])  # type: ignore[assignment]
-    kind = "read" if method in _READS else "write"
-    if kind == "read" and not notes:
+    notes: list[tuple[str, str, str | None, int | None]] = scope.get(_SCOPE_KEY, [])  # type: ignore[assignment]
+    by_method = "read" if method in _READS else "write"
+    if by_method == "read" and not notes:
         return []
     if not notes:
         parts = [p for p in scope["path"].split("/") if p]
-        notes = [(parts[1] if len(parts) > 1 else "api", parts[2] if len(parts) > 2 else None, None)]
+        notes = [("write", parts[1] if len(parts) > 1 else "api", parts[2] if len(parts) > 2 else None, None)]
     at = datetime.now(UTC)
-    return [AuditRecord(at=at, request_id=request_id, actor=principal.actor, role=principal.role.value, kind=kind,
-                        action=action, entity=entity, entity_id=entity_id, household_id=household_id,
-                        status_code=status) for entity, entity_id, household_id in notes]
+    return [AuditRecord(at=at, request_id=request_id, actor=principal.actor, role=principal.role.value,
+                        kind="write" if "write" in (kind, by_method) else "read", action=action, entity=entity,
+                        entity_id=entity_id, household_id=household_id, status_code=status)
+            for kind, entity, entity_id, household_id in notes]
 
 
 def principal_of(request: Request[Any, Any, Any]) -> Principal:

@@ -6,6 +6,7 @@ and, where known, the `field` that caused it. Handlers never build error respons
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 from litestar.exceptions import HTTPException, ValidationException
@@ -79,6 +80,9 @@ def busy_problem(exc: DatabaseBusyError) -> ProblemDetailsException:
     )
 
 
+_MISSING = re.compile(r"Missing required (?P<source>\w+) parameter '(?P<name>[^']+)'")
+
+
 def validation_problem(exc: ValidationException) -> ProblemDetailsException:
     """Litestar's own validation of a request (body, path, query): every field with its reason."""
     errors = []
@@ -88,6 +92,11 @@ def validation_problem(exc: ValidationException) -> ProblemDetailsException:
             key = item.get("key") or ""
             errors.append({"field": f"{key}" if key else where, "reason": str(item.get("message", "")),
                            "source": where})
+    if not errors:
+        # Litestar names a missing parameter only in its sentence: "Missing required query parameter 'from'…"
+        missing = _MISSING.search(str(exc.detail))
+        if missing:
+            errors.append({"field": missing["name"], "reason": "is required", "source": missing["source"]})
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or str(exc.detail)
     return ProblemDetailsException(
         status_code=400, title="Invalid request", detail=detail, type_=PROBLEM_BASE + "invalid-request",

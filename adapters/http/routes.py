@@ -7,7 +7,8 @@ Conventions every controller follows (see controllers/access.py):
 - handlers that call services are `sync_to_thread=True`; they get the bundle as
   `services: NamedDependency[Services]`, path and query values as `FromPath[...]`/`FromQuery[...]`;
 - a request body is the service layer's own pydantic command (`JSONBody[NewHousehold]`), never a second
-  validation; a response is a frozen dataclass of plain fields (Money is encoded as a decimal string);
+  validation; a response is a frozen dataclass of plain fields, amounts as `Amount` decimal strings and
+  path ids as `Id` (types.py);
 - every list is a `Page` (pagination.py);
 - guards (auth.py) say which roles may use a route; a route about one household first calls
   `services.access.require_visible(principal, household_id)`, so a begeleider gets 404 outside their

@@ -20,14 +20,13 @@ from typing import Annotated
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
-from litestar.openapi.spec import Example
-from litestar.params import FromQuery, KwargDefinition, PathParameter
+from litestar.params import FromQuery
 
 from budget_ledger.access import Role
 from budget_ledger.adapters.http.audit import audited_read, principal_of
 from budget_ledger.adapters.http.auth import allow
-from budget_ledger.adapters.http.money_schema import MONEY_PATTERN
 from budget_ledger.adapters.http.pagination import LIMIT, OFFSET, Page, page_of
+from budget_ledger.adapters.http.types import Amount, Id
 from budget_ledger.errors import InvalidInputError
 from budget_ledger.leefgeld_view import (
     AwaitedIncome,
@@ -43,15 +42,9 @@ from budget_ledger.services import Services
 
 CASELOAD_READERS = allow(Role.BEGELEIDER, Role.BUDGETBEHEERDER, Role.AUDITOR)
 """A begeleider for their own caseload; a budgetbeheerder and an auditor for any household."""
-HouseholdId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
-"""A household id the database can hold (BIGINT): a larger one is refused as input, never sent to SQL."""
-
-
-Amount = Annotated[str, KwargDefinition(
-    pattern=MONEY_PATTERN, examples=[Example(value="250.00")],
-    description="an amount in euro as a decimal string with at most two decimals")]
-"""Money in these views: its decimal string. (msgspec encodes a dataclass itself, so a `Money` field would
-come out as {"cents": …}; the app's type encoder for Money is never asked.)"""
+HouseholdId = Id
+"""A household id the database can hold (BIGINT): a larger one is refused as input, never sent to SQL.
+Amounts in these views are `Amount`s, decimal strings (adapters/http/types.py)."""
 
 
 # -- the views, as the API shows them (amounts as decimal strings) --------------------------------------

@@ -19,8 +19,9 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from budget_ledger.access import Role
 from budget_ledger.adapters.http.audit import audited_read, principal_of
 from budget_ledger.adapters.http.auth import BEHEER, EVERYONE
-from budget_ledger.adapters.http.controllers.registry_support import Id, plain, reveals_bsn, visible, writing
+from budget_ledger.adapters.http.controllers.registry_support import plain, reveals_bsn, visible, writing
 from budget_ledger.adapters.http.pagination import LIMIT, OFFSET, Page, page_of
+from budget_ledger.adapters.http.types import Id
 from budget_ledger.clock import AMSTERDAM
 from budget_ledger.eligibility import (
     Assessment,

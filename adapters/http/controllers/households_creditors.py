@@ -20,8 +20,6 @@ from litestar.params import JSONBody
 from budget_ledger.adapters.http.audit import audited_read, principal_of
 from budget_ledger.adapters.http.auth import BEHEER, EVERYONE
 from budget_ledger.adapters.http.controllers.registry_support import (
-    Amount,
-    Id,
     missing,
     owned,
     visible,
@@ -29,6 +27,7 @@ from budget_ledger.adapters.http.controllers.registry_support import (
     writing,
 )
 from budget_ledger.adapters.http.pagination import LIMIT, OFFSET, Page, page_of
+from budget_ledger.adapters.http.types import Amount, Id
 from budget_ledger.addresses import PostalAddress, PostalAddressInput
 from budget_ledger.creditors import (
     AssignPayer,

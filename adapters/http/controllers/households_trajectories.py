@@ -20,7 +20,6 @@ from pydantic import Field
 from budget_ledger.adapters.http.audit import audited_read, principal_of
 from budget_ledger.adapters.http.auth import BEHEER, EVERYONE
 from budget_ledger.adapters.http.controllers.registry_support import (
-    Id,
     owned,
     plain,
     visible,
@@ -28,6 +27,7 @@ from budget_ledger.adapters.http.controllers.registry_support import (
     writing,
 )
 from budget_ledger.adapters.http.pagination import LIMIT, OFFSET, Page, page_of
+from budget_ledger.adapters.http.types import Id
 from budget_ledger.gemeenten import PeriodAnchor
 from budget_ledger.inputs import Command
 from budget_ledger.services import Services

@@ -10,11 +10,7 @@ No routes here (no `ROUTES`).
   alone. Either way "does not exist", "belongs to another household" and "is outside your caseload" are one
   and the same problem, so an id never tells whether it exists.
 - `writing` names the entity of a write for its audit record, also when the write is refused.
-- `Id` is a path id: a positive 64-bit integer (a larger number would overflow the database's BIGINT
-  and be a 500 rather than a 400).
-- `Amount` is how a view carries Money: its decimal string ("650.00"), documented as money_schema does.
-  (A `Money` field of a dataclass view is encoded by msgspec as `{"cents": 65000}`: msgspec encodes
-  dataclasses itself and never asks the app's type encoders.)
+- ids in paths and amounts in views are adapters/http/types.py's `Id` and `Amount`.
 """
 
 from __future__ import annotations
@@ -22,14 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from litestar import Request
-from litestar.params import KwargDefinition, PathParameter
 
 from budget_ledger.access import Principal, Role
 from budget_ledger.adapters.http.audit import audited_write, principal_of
-from budget_ledger.adapters.http.money_schema import MONEY_PATTERN
 from budget_ledger.errors import NotFoundError
 from budget_ledger.services import Services
 
@@ -41,11 +35,7 @@ class _OfHousehold(Protocol):
 
 P = TypeVar("P", bound=_OfHousehold)
 
-Id = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 
-Amount = Annotated[str, KwargDefinition(
-    pattern=MONEY_PATTERN, description="an amount in euro as a decimal string with at most two decimals, e.g. 650.00")]
-# (no `examples`: a list in the metadata makes `Amount | None` unhashable, and the OpenAPI document fails to build)
 
 
 def reveals_bsn(principal: Principal) -> bool:

@@ -29,6 +29,7 @@ from budget_ledger.access import Principal, Role
 from budget_ledger.adapters.http.audit import audited_read, audited_write, principal_of
 from budget_ledger.adapters.http.auth import BEHEER_OR_BATCH, EVERYONE, allow
 from budget_ledger.adapters.http.pagination import LIMIT, OFFSET, Page, page_of
+from budget_ledger.adapters.http.types import MAX_ID
 from budget_ledger.errors import InvalidInputError, NotFoundError
 from budget_ledger.inputs import Command
 from budget_ledger.services import Services
@@ -46,7 +47,6 @@ from budget_ledger.warnings import (
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 """The days a scan or a list may count from."""
-MAX_ID = 2**63 - 1
 """The largest id the database can hold (BIGINT): a larger one is refused as input, never sent to SQL."""
 WarningId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 WORKERS = allow(Role.BUDGETBEHEERDER, Role.BEGELEIDER)
