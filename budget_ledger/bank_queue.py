@@ -42,8 +42,9 @@ _CONFIRMABLE = (InstructionStatus.EXPORTED, InstructionStatus.APPROVED)
 
 
 class AssignmentPart(Command):
-    household_id: int | None = Field(default=None, ge=1, description="money in: the household it is for")
-    instruction_id: int | None = Field(default=None, ge=1, description="one of our payments it belongs to")
+    household_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="money in: the household it is for")
+    instruction_id: int | None = Field(default=None, ge=1, le=2**63 - 1,
+                                       description="one of our payments it belongs to")
     amount: MoneyInput
     source: IncomeSource = Field(default=IncomeSource.OVERIG, description="money in for a household: its source")
 
@@ -127,7 +128,7 @@ class BankQueueService:
             if line.amount.is_negative:
                 raise InvalidInputError(f"{field_name}.household_id", "money out of the bank is assigned to our "
                                         "payments (instruction_id), not to a household")
-            household = require_household(uow, part.household_id)
+            household = require_household(uow, part.household_id, field=f"{field_name}.household_id")
             if not household.eligibility.needs_ledger:
                 raise InvalidInputError(f"{field_name}.household_id",
                                         f"household {part.household_id} has no basisrekening here")

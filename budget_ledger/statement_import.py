@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from budget_ledger.bank_lines import LineStatus, MatchKind, NewBankLine
+from budget_ledger.bank_lines import LineStatus, MatchKind, NewBankLine, StatementImport
 from budget_ledger.bank_matching import Decision, Line, MatchingIndex, batch_id_of, match
 from budget_ledger.bank_statements import EntryStatus, Statement, StatementFile
 from budget_ledger.chart import BANK, IN_TRANSIT, UNMATCHED
@@ -221,6 +221,11 @@ class StatementImportService:
             return ImportReport(file.sha256, file.message_id, file.version, reports)
 
         return self._tx.run(work)
+
+
+    def imports(self, *, account_iban: str | None = None) -> list[StatementImport]:
+        """The statements imported so far, oldest first, with their reconciliation."""
+        return self._tx.run(lambda uow: uow.bank.imports(account_iban=account_iban), write=False)
 
 
 class _StatementImport:
