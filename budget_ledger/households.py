@@ -32,7 +32,7 @@ from budget_ledger.eligibility import (
     ReasonCode,
     assess,
 )
-from budget_ledger.errors import InvalidInputError, NotFoundError
+from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.gemeenten import require_gemeente
 from budget_ledger.identifiers import mask_bsn, parse_bsn, parse_iban
 from budget_ledger.inputs import Command, checked, validated
@@ -60,6 +60,12 @@ class NewMember(Command):
         if value > today_amsterdam():
             raise ValueError("a date of birth cannot lie in the future")
         return value
+
+
+class JoiningMember(NewMember):
+    """Someone who joins the household after it was registered: a nareiziger partner or child (S4)."""
+
+    joined_on: date = Field(description="the day they joined the household (registered in the BRP)")
 
 
 Bsn = Annotated[str, AfterValidator(checked(parse_bsn))]
@@ -125,6 +131,8 @@ class Member:
     name: str
     date_of_birth: date
     role: MemberRole
+    joined_on: date | None = None
+    """None: a member from the registration; else the day they joined (a nareiziger, S4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +240,29 @@ class HouseholdService:
             return uow.registry.household(household_id)
 
         return self._tx.run(work).with_bsn_masked()
+
+    def add_member(self, household_id: int, data: JoiningMember | Mapping[str, Any], actor: str) -> Household:
+        """A partner or child joins the household (S4: the nareiziger husband arrives on 15 August). The
+        household keeps its one aanvrager and at most one partner; the join day is recorded. What changes
+        for the bijstand norm, the toeslagpartner and the nareiziger's own eligibility is decided by the
+        gemeente and recorded as expected income, profile and eligibility decisions, not derived here."""
+        member = validated(JoiningMember, data)
+
+        def work(uow: UnitOfWork) -> Household:
+            uow.registry.lock_household(household_id)
+            household = require_household(uow, household_id)
+            if member.role is MemberRole.AANVRAGER:
+                raise InvalidInputError("role", "a household has one aanvrager, registered with it; a joining "
+                                        "member is a partner or a kind")
+            if member.role is MemberRole.PARTNER and any(m.role is MemberRole.PARTNER for m in household.members):
+                raise ConflictError(f"household {household_id} has a partner already", field="role")
+            if household.housing_date is not None and member.joined_on < household.housing_date:
+                raise InvalidInputError("joined_on", f"lies before the household was housed "
+                                        f"({household.housing_date:%d-%m-%Y}); register them with the household")
+            uow.registry.insert_member(household_id, member, member.joined_on)
+            return require_household(uow, household_id)
+
+        return self._tx.run(work)
 
     def override_eligibility(
         self, household_id: int, data: EligibilityOverride | Mapping[str, Any], actor: str

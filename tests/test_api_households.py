@@ -110,7 +110,7 @@ def test_s1_registered_through_the_api_is_eligible_gets_its_accounts_and_reads_b
     members = api.get(f"/v1/households/{h}/members").json()
     assert members["total"] == 1 and members["items"][0]["name"] == "Yonas Tesfay"
     assert members["items"][0] == {"id": members["items"][0]["id"], "name": "Yonas Tesfay",
-                                   "date_of_birth": "1998-06-01", "role": "aanvrager"}
+                                   "date_of_birth": "1998-06-01", "role": "aanvrager", "joined_on": None}
     decisions = api.get(f"/v1/households/{h}/eligibility").json()
     assert [d["reason_code"] for d in decisions["items"]] == ["ELIGIBLE_ASIEL"]
 
@@ -315,3 +315,21 @@ def test_an_oversized_or_malformed_body_is_refused_and_nothing_is_written(api, d
     assert_problem(api.get(f"/v1/households?offset={2**64}"), 400, "offset")
     assert_problem(api.get("/v1/households/1/profile?on=gisteren"), 400, "on")
     assert counts(database) == before
+
+
+def test_a_nareiziger_joins_the_household_later_and_only_a_budgetbeheerder_records_it(api, two):
+    """S4: the husband of a statushouder arrives on 15 August 2025; he joins her household as partner."""
+    h, _ = two
+    arrival = {"name": "Dawit Haile", "date_of_birth": "1986-02-03", "role": "partner", "joined_on": "2025-08-15"}
+    for role in (Role.BEGELEIDER, Role.BATCH, Role.AUDITOR):
+        assert api.post(f"/v1/households/{h}/members", role=role, json=arrival).status_code == 403
+    joined = api.post(f"/v1/households/{h}/members", json=arrival)
+    assert joined.status_code == 201, joined.text
+    members = {m["name"]: m for m in api.get(f"/v1/households/{h}/members").json()["items"]}
+    assert members["Dawit Haile"]["role"] == "partner" and members["Dawit Haile"]["joined_on"] == "2025-08-15"
+    assert members[next(n for n in members if n != "Dawit Haile")]["joined_on"] is None
+    again = api.post(f"/v1/households/{h}/members", json={**arrival, "name": "Another"})
+    assert again.status_code == 409 and again.json()["field"] == "role"
+    early = api.post(f"/v1/households/{h}/members", json={**arrival, "role": "kind", "joined_on": "2020-01-01"})
+    assert early.status_code == 422 and early.json()["field"] == "joined_on"
+    assert len(api.get(f"/v1/households/{h}/members").json()["items"]) == 2

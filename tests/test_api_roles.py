@@ -69,6 +69,7 @@ MATRIX = {
     ("GET", "/v1/households/{household_id:int}/leefgeld-accounts"): "BGJA",
     ("POST", "/v1/households/{household_id:int}/leefgeld-accounts"): "B",
     ("GET", "/v1/households/{household_id:int}/members"): "BGJA",
+    ("POST", "/v1/households/{household_id:int}/members"): "B",
     ("GET", "/v1/households/{household_id:int}/plan"): "BGJA",
     ("GET", "/v1/households/{household_id:int}/profile"): "BGJA",
     ("GET", "/v1/households/{household_id:int}/profile-assignments"): "BGJA",

@@ -198,6 +198,12 @@ class SqlRegistryStore:
         self.add_begeleiders(household_id, new.begeleiders, actor, now)
         return household_id
 
+    def insert_member(self, household_id: int, member: Any, joined_on: date) -> int:
+        """A member joining an existing household (a nareiziger): with the day they joined."""
+        return int(self.conn.execute(insert(household_members).returning(household_members.c.id), {
+            "household_id": household_id, "name": member.name, "date_of_birth": member.date_of_birth,
+            "role": member.role.value, "joined_on": joined_on}).scalar_one())
+
     def add_begeleiders(self, household_id: int, names: Iterable[str], actor: str, now: datetime) -> None:
         rows = [
             {"household_id": household_id, "begeleider": name, "assigned_at": now, "assigned_by": actor}
@@ -306,7 +312,7 @@ class SqlRegistryStore:
         for m in self.conn.execute(
             select(household_members).where(household_members.c.household_id.in_(found_ids)).order_by(household_members.c.id)
         ):
-            members[m.household_id].append(Member(m.id, m.name, m.date_of_birth, MemberRole(m.role)))
+            members[m.household_id].append(Member(m.id, m.name, m.date_of_birth, MemberRole(m.role), m.joined_on))
         begeleiders: dict[int, list[str]] = defaultdict(list)
         for b in self.conn.execute(
             select(household_begeleiders)

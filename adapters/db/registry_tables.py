@@ -62,6 +62,8 @@ household_members = Table(
     Column("name", String(200), nullable=False),
     Column("date_of_birth", Date, nullable=False),
     Column("role", String(20), nullable=False),
+    # NULL: there from the registration; else the day the member joined (a nareiziger, migration 0013).
+    Column("joined_on", Date, nullable=True),
     CheckConstraint("role IN ('aanvrager', 'partner', 'kind')", name="member_role"),
     # Exactly one aanvrager per household: at most one here, at least one checked by the service.
     Index(

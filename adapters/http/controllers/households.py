@@ -35,6 +35,7 @@ from budget_ledger.household_profiles import AssignProfile, EffectiveProfile, Pr
 from budget_ledger.households import (
     CreatedHousehold,
     Household,
+    JoiningMember,
     LeefgeldAccount,
     LeefgeldAccountInput,
     Member,
@@ -54,10 +55,12 @@ class MemberView:
     name: str
     date_of_birth: date
     role: MemberRole
+    joined_on: date | None
+    """None: there from the registration; else the day they joined (a nareiziger)."""
 
     @classmethod
     def of(cls, member: Member) -> MemberView:
-        return cls(member.id, member.name, member.date_of_birth, member.role)
+        return cls(member.id, member.name, member.date_of_birth, member.role, member.joined_on)
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,15 @@ class HouseholdController(Controller):
         found = _household(request, services, household_id)
         audited_read(request, "member", None, household_id=household_id)
         return page_of([MemberView.of(m) for m in found.members], limit, offset)
+
+    @post("/{household_id:int}/members", guards=[BEHEER], sync_to_thread=True,
+          summary="A partner or child joins the household (a nareiziger, S4), from the day given")
+    def add_member(self, request: Request, services: NamedDependency[Services], household_id: Id,
+                   data: JSONBody[JoiningMember]) -> HouseholdView:
+        with writing(request, "member", household_id=household_id):
+            visible(request, services, household_id)
+            changed = services.households.add_member(household_id, data, principal_of(request).actor)
+        return HouseholdView.of(changed)
 
     # -- eligibility -------------------------------------------------------------------------------------
 
