@@ -582,7 +582,7 @@ def test_the_database_keeps_the_record_of_payments(services, database, s1):
         f"UPDATE payment_instructions SET status = 'planned' WHERE id = {report.instruction_ids[1]}",
     ]
     if database.engine.dialect.name == "postgresql":
-        attempts += ["TRUNCATE payment_instructions", "TRUNCATE payment_runs CASCADE"]
+        attempts += ["TRUNCATE payment_instructions CASCADE", "TRUNCATE payment_runs CASCADE"]
     before = [(i.id, i.status, i.amount, i.iban) for i in services.payment_runs.instructions(report.run_id)]
     for sql in attempts:
         with pytest.raises(IntegrityError):
