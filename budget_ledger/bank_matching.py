@@ -23,7 +23,8 @@ A line that names a household without a basisrekening is left unmatched too: its
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -103,16 +104,78 @@ class MatchingIndex:
     open_payment: object = None
     """Callable (household_id, amount, day) -> (ExpectedIncome, ExpectedPayment) | None: the household's
     expected payment that a client's own transfer passes on (S8). Asked only for the few lines that need it."""
-    _payments: dict[tuple[int, date], list[ExpectedPayment]] = field(default_factory=dict)
+    horizon: date | None = None
+    """The last day any line of the statement can match an expected payment for (its last booking day plus
+    the window): payments are computed up to it once per expectation."""
+    _payments: dict[int, list[ExpectedPayment]] = field(default_factory=dict)
+    _payers: dict[str, PayerIndex] = field(default_factory=dict)
 
-    def payments(self, income: ExpectedIncome, until: date) -> list[ExpectedPayment]:
-        key = (income.id, until)
-        if key not in self._payments:
-            self._payments[key] = expected_payments(income, until, self.calendar)
-        return self._payments[key]
+    def payments(self, income: ExpectedIncome) -> list[ExpectedPayment]:
+        if income.id not in self._payments:
+            assert self.horizon is not None, "the import gives the index its horizon"
+            self._payments[income.id] = expected_payments(income, self.horizon, self.calendar)
+        return self._payments[income.id]
+
+    def payer(self, iban: str | None) -> PayerIndex | None:
+        """The expectations one payer pays, indexed (built the first time the payer is seen)."""
+        if not iban or iban not in self.incomes_by_payer:
+            return None
+        if iban not in self._payers:
+            self._payers[iban] = PayerIndex.of(self.incomes_by_payer[iban], self)
+        return self._payers[iban]
+
+    def window(self, income: ExpectedIncome, payment: ExpectedPayment) -> tuple[date, date]:
+        """The days a payment is recognised on: its due day ± the window; a first payment (a toeslag paid
+        late with its back-payment) anywhere up to its latest expected day + the window."""
+        window = timedelta(days=self.window_days)
+        earliest, latest = payment.due_on - window, payment.due_on + window
+        if payment.due_on == income.first_expected_on:
+            latest = max(latest, income.first_expected_latest + window)
+        return earliest, latest
 
     def within_tolerance(self, amount: Money, expected: Money) -> bool:
         return abs(amount.cents - expected.cents) * 100 <= expected.cents * self.tolerance_percent
+
+
+@dataclass
+class PayerIndex:
+    """One payer's expectations (the Belastingdienst pays the toeslagen of every household), indexed so a
+    line is compared with the few that can fit it rather than with all of them: by the week and amount of
+    the expected payments."""
+
+    by_week: dict[int, tuple[list[int], list[tuple[ExpectedIncome, ExpectedPayment]]]]
+    """Week number → the payments recognisable in that week, sorted by amount (cents, then the payments)."""
+
+    @classmethod
+    def of(cls, incomes: Sequence[ExpectedIncome], index: MatchingIndex) -> PayerIndex:
+        weeks: dict[int, list[tuple[int, ExpectedIncome, ExpectedPayment]]] = {}
+        for income in incomes:
+            for payment in index.payments(income):
+                earliest, latest = index.window(income, payment)
+                for week in range(earliest.toordinal() // 7, latest.toordinal() // 7 + 1):
+                    weeks.setdefault(week, []).append((payment.amount.cents, income, payment))
+        by_week = {}
+        for week, found in weeks.items():
+            found.sort(key=lambda f: (f[0], f[1].id, f[2].due_on))
+            by_week[week] = ([f[0] for f in found], [(f[1], f[2]) for f in found])
+        return cls(by_week)
+
+    def fitting(self, day: date, amount: Money, index: MatchingIndex
+                ) -> list[tuple[ExpectedIncome, ExpectedPayment]]:
+        """Every expected payment of this payer that `amount` on `day` fits."""
+        bucket = self.by_week.get(day.toordinal() // 7)
+        if bucket is None:
+            return []
+        cents, payments = bucket
+        low = amount.cents * 100 // (100 + index.tolerance_percent)
+        high = -(-amount.cents * 100 // max(100 - index.tolerance_percent, 1))
+        found = []
+        for i in range(bisect_left(cents, low), bisect_right(cents, high)):
+            income, payment = payments[i]
+            earliest, latest = index.window(income, payment)
+            if earliest <= day <= latest and index.within_tolerance(amount, payment.amount):
+                found.append((income, payment))
+        return found
 
 
 def batch_id_of(text: str | None) -> tuple[int, date] | None:
@@ -189,18 +252,11 @@ def _return(line: Line, instruction: PaymentInstruction) -> Decision:
 
 def _expected_income(line: Line, index: MatchingIndex) -> Decision | None:
     t = line.transaction
-    incomes = index.incomes_by_payer.get(t.counterparty_iban or "")
-    if not incomes:
+    payer = index.payer(t.counterparty_iban)
+    if payer is None:
         return None
-    day, window = line.booking_date, timedelta(days=index.window_days)
-    fits: list[tuple[ExpectedIncome, ExpectedPayment]] = []
-    for income in incomes:
-        for payment in index.payments(income, day + window + timedelta(days=92)):
-            earliest, latest = payment.due_on - window, payment.due_on + window
-            if payment.due_on == income.first_expected_on:
-                latest = max(latest, income.first_expected_latest + window)
-            if earliest <= day <= latest and index.within_tolerance(t.amount, payment.amount):
-                fits.append((income, payment))
+    day = line.booking_date
+    fits = payer.fitting(day, t.amount, index)
     if not fits:
         return None
     households = sorted({income.household_id for income, _ in fits})
@@ -211,7 +267,8 @@ def _expected_income(line: Line, index: MatchingIndex) -> Decision | None:
                                   f"{len(households)} huishoudens; de omschrijving wijst er geen één aan",
                             candidates=tuple(households))
         fits = [(i, p) for i, p in fits if i.household_id == named[0]]
-    income, payment = min(fits, key=lambda f: (abs((f[1].due_on - day).days), abs(f[1].amount.cents - t.amount.cents)))
+    income, payment = min(fits, key=lambda f: (abs((f[1].due_on - day).days), abs(f[1].amount.cents - t.amount.cents),
+                                               f[0].id))
     exact = "precies" if payment.amount == t.amount else f"binnen {index.tolerance_percent}% van"
     return Decision(MatchKind.EXPECTED_INCOME,
                     f"{income.source.value} van {t.counterparty_name or t.counterparty_iban}: {exact} de verwachte "
@@ -232,8 +289,10 @@ def _covers(payment: ExpectedPayment, amount: Money) -> tuple[tuple[date, Money]
     return tuple((m, Money(c)) for m, c in zip(months, shares, strict=True) if c)
 
 
-def _named_households(line: Line, households: Iterable[int], incomes: Sequence[ExpectedIncome],
+def _named_households(line: Line, households: Sequence[int], incomes: Sequence[ExpectedIncome],
                       index: MatchingIndex) -> list[int]:
+    """The fitting households the remittance names: by an expectation's reference, the household's own
+    kenmerk, or its BSN."""
     text = _compact(line.text)
     named = set()
     for income in incomes:

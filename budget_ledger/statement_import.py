@@ -309,7 +309,9 @@ class _StatementImport:
             creditors_by_iban=creditors_by_iban, clients_by_iban=clients,
             with_basisrekening=frozenset(h.id for h in households if h.eligibility.needs_ledger),
             bsn_of={h.id: h.bsn for h in households if h.bsn}, tolerance_percent=self.rules.tolerance_percent,
-            window_days=self.rules.window_days, calendar=self.calendar, open_payment=self._open_payment)
+            window_days=self.rules.window_days, calendar=self.calendar, open_payment=self._open_payment,
+            horizon=max((line.booking_date for line in lines), default=self.today)
+            + timedelta(days=self.rules.window_days))
 
     def _open_payment(self, household_id: int, amount: Money, day: date
                       ) -> tuple[ExpectedIncome, ExpectedPayment] | None:
