@@ -161,7 +161,8 @@ class AccessService:
     def require_visible(self, principal: Principal, household_id: int) -> None:
         """A begeleider asking for a household outside their caseload gets the answer for a household that
         does not exist: nothing about it leaks, not even that it exists."""
-        if principal.role is Role.BEGELEIDER and household_id not in self.caseload(principal.actor):
+        if principal.role is Role.BEGELEIDER and not self._tx.run(
+                lambda uow: uow.access.in_caseload(principal.actor, household_id), write=False):
             raise NotFoundError(f"there is no household {household_id}", field="household_id")
 
     # -- the audit trail ---------------------------------------------------------------------------------

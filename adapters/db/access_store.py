@@ -45,6 +45,11 @@ class SqlAccessStore:
         return set(self.conn.scalars(select(household_begeleiders.c.household_id)
                                      .where(household_begeleiders.c.begeleider == begeleider)))
 
+    def in_caseload(self, begeleider: str, household_id: int) -> bool:
+        return self.conn.execute(select(household_begeleiders.c.household_id).where(
+            household_begeleiders.c.begeleider == begeleider,
+            household_begeleiders.c.household_id == household_id).limit(1)).first() is not None
+
     def insert_audit(self, records: Sequence[AuditRecord]) -> None:
         self.conn.execute(insert(audit_log), [
             dict(at=r.at, request_id=r.request_id, actor=r.actor, role=r.role, kind=r.kind, action=r.action[:300],

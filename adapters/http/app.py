@@ -21,7 +21,7 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.db.migrate import current_revision, head_revision
-from budget_ledger.adapters.http.audit import AuditMiddleware
+from budget_ledger.adapters.http.audit import AuditMiddleware, AuditWriter
 from budget_ledger.adapters.http.auth import PUBLIC, BearerTokenMiddleware
 from budget_ledger.adapters.http.problems import document_problems, problem_details_plugin
 from budget_ledger.clock import Clock, system_clock
@@ -69,7 +69,8 @@ def create_app(settings: Settings, *, database: Database | None = None, services
     services = services or build_services(database, clock)
     app = Litestar(
         route_handlers=[health, v1_router()],
-        state=State({"database": database, "settings": settings, "services": services, "clock": clock}),
+        state=State({"database": database, "settings": settings, "services": services, "clock": clock,
+                     "audit_writer": AuditWriter(services.access.record)}),
         middleware=[AuditMiddleware, DefineMiddleware(BearerTokenMiddleware, exclude=PUBLIC)],
         plugins=[problem_details_plugin()],
         request_max_body_size=MAX_BODY_BYTES,

@@ -7,13 +7,18 @@ records
 - every request that is not a GET/HEAD/OPTIONS, whatever its outcome (a refused write is audited too);
 - every read a handler marked as personal data with `audited_read(...)` (a household, its book, its
   leefgeld view…), with the household it was about.
-The records are written after the response has been sent, in their own transaction.
+The records are written after the response has been sent, in their own transaction. Under load the
+requests that finish while one write is running are written together in the next one (group commit, see
+`AuditWriter`): one fsync for many reads rather than one each, and each request still waits until its
+own records are committed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +53,51 @@ def request_id_of(scope: Scope) -> str:
     return scope.get("budget_ledger_request_id", "-")  # type: ignore[return-value]
 
 
+class AuditWriter:
+    """Writes audit records in as few transactions as the load allows (group commit).
+
+    A request hands its records over and waits for them to be committed. While a write is running, the
+    records of other requests gather; the next write takes all of them. When a shared write fails, each
+    request's records are written on their own, so one request's failure is never another's.
+    """
+
+    def __init__(self, record: Callable[[Sequence[AuditRecord]], None]) -> None:
+        self._record = record
+        self._pending: list[tuple[list[AuditRecord], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def write(self, records: list[AuditRecord]) -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append((records, done))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._drain())
+        await asyncio.shield(done)  # a client that goes away does not take its audit record with it
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await anyio.to_thread.run_sync(self._record, [r for records, _ in batch for r in records])
+            except Exception:
+                for records, done in batch:
+                    await self._write_alone(records, done)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def _write_alone(self, records: list[AuditRecord], done: asyncio.Future[None]) -> None:
+        try:
+            await anyio.to_thread.run_sync(self._record, records)
+        except Exception as exc:
+            if not done.done():
+                done.set_exception(exc)
+        else:
+            if not done.done():
+                done.set_result(None)
+
+
 class AuditMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -73,8 +123,7 @@ class AuditMiddleware:
         finally:
             records = _records(scope, request_id, status)
             if records:
-                services = scope["app"].state.services
-                await anyio.to_thread.run_sync(services.access.record, records)
+                await scope["app"].state.audit_writer.write(records)
 
 
 def _records(scope: Scope, request_id: str, status: int) -> list[AuditRecord]:
