@@ -146,6 +146,17 @@ def load_demo_book(services: Services, *, beside_simulation: bool = False) -> st
     return f"{posted} entries for 2 households in 2 gemeenten (scenario S1 and a couple in Deventer)"
 
 
+DEMO_AS_OF = date(2025, 6, 23)
+"""The demo's book is 2025's (S1's figures are that year's): its last income arrived on 20 June 2025, so
+its views read best as of a day soon after. Asked about today, the same book shows that income as long
+overdue, which is what it would be."""
+
+
+def demo_household(services: Services) -> int | None:
+    """S1's household (Yonas Tesfay in Roermond), the one the README's examples look at."""
+    return next((h.id for h in services.households.list() if h.aanvrager.name == "Yonas Tesfay"), None)
+
+
 DEMO_TOKEN_LABEL = "demo"
 DEMO_ACTORS = {"budgetbeheerder": "demo.beheerder", "begeleider": "mb.sara", "batch": "demo.batch",
                "auditor": "demo.auditor"}

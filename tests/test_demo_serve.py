@@ -35,3 +35,19 @@ def test_the_demo_fills_an_empty_database_once_and_prints_a_token_per_role(datab
     second = issue_demo_tokens(bundle)
     assert all(bundle.access.authenticate(secret) is None for secret in first.values())
     assert all(bundle.access.authenticate(secret) is not None for secret in second.values())
+
+
+def test_the_demo_begeleider_sees_s1_as_it_stood_in_june_2025(database, small_region):
+    """The printed example asks for S1's leefgeld view as of DEMO_AS_OF: the book's own time, when its
+    toeslagen had just arrived and nothing was long overdue."""
+    from budget_ledger.demo import DEMO_AS_OF, demo_household
+
+    bundle = build_services(database)
+    cli_main.load_demo(database, bundle)
+    s1 = demo_household(bundle)
+    assert s1 in bundle.access.caseload(DEMO_ACTORS["begeleider"])
+    view = bundle.leefgeld_view.view(s1, DEMO_AS_OF)
+    assert view.aanvrager == "Yonas Tesfay" and view.as_of == DEMO_AS_OF
+    assert view.last_leefgeld is not None and view.last_leefgeld.on.year == 2025
+    assert all(a.business_days_late < 10 for a in view.awaited_income)
+    assert view.basisrekening.cents >= 0

@@ -410,7 +410,7 @@ def serve(app: App, host: str | None, port: int | None, demo: bool) -> None:
     from budget_ledger.adapters.db.bootstrap import services
     from budget_ledger.adapters.db.migrate import upgrade
     from budget_ledger.adapters.http.app import create_app
-    from budget_ledger.demo import issue_demo_tokens
+    from budget_ledger.demo import DEMO_AS_OF, demo_household, issue_demo_tokens
 
     upgrade(app.database)
     bundle = services(app.database)
@@ -430,6 +430,10 @@ def serve(app: App, host: str | None, port: int | None, demo: bool) -> None:
             click.echo(f"    {role:<16}{secret}")
         click.echo(f"  try:            curl -H 'Authorization: Bearer {tokens['begeleider']}' "
                    f"{base}/v1/begeleider/households")
+        s1 = demo_household(bundle)
+        if s1 is not None:  # the demo book is 2025's: its leefgeld view as it stood then
+            click.echo(f"  and:            curl -H 'Authorization: Bearer {tokens['begeleider']}' "
+                       f"'{base}/v1/begeleider/households/{s1}/leefgeld?as_of={DEMO_AS_OF}'")
     else:
         click.echo("  credentials:    issue a token with `budget-ledger token issue --actor NAME --role ROLE --as YOU`")
     scheduler = None
