@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -109,6 +109,7 @@ class MatchingIndex:
     the window): payments are computed up to it once per expectation."""
     _payments: dict[int, list[ExpectedPayment]] = field(default_factory=dict)
     _payers: dict[str, PayerIndex] = field(default_factory=dict)
+    _bsn_households: dict[str, list[int]] | None = None
 
     def payments(self, income: ExpectedIncome) -> list[ExpectedPayment]:
         if income.id not in self._payments:
@@ -124,6 +125,13 @@ class MatchingIndex:
             self._payers[iban] = PayerIndex.of(self.incomes_by_payer[iban], self)
         return self._payers[iban]
 
+    def households_of_bsn(self, bsn: str) -> list[int]:
+        if self._bsn_households is None:
+            self._bsn_households = {}
+            for household, number in sorted(self.bsn_of.items()):
+                self._bsn_households.setdefault(number, []).append(household)
+        return self._bsn_households.get(bsn, [])
+
     def window(self, income: ExpectedIncome, payment: ExpectedPayment) -> tuple[date, date]:
         """The days a payment is recognised on: its due day ± the window; a first payment (a toeslag paid
         late with its back-payment) anywhere up to its latest expected day + the window."""
@@ -137,28 +145,39 @@ class MatchingIndex:
         return abs(amount.cents - expected.cents) * 100 <= expected.cents * self.tolerance_percent
 
 
+_Fit = tuple[int, int, int, ExpectedIncome, ExpectedPayment]
+"""An expected payment as the payer index holds it: (cents, first day, last day it is recognised on, as
+ordinals; the expectation; the payment)."""
+
+
 @dataclass
 class PayerIndex:
     """One payer's expectations (the Belastingdienst pays the toeslagen of every household), indexed so a
     line is compared with the few that can fit it rather than with all of them: by the week and amount of
-    the expected payments."""
+    the expected payments, and by household for a line that names its household."""
 
-    by_week: dict[int, tuple[list[int], list[tuple[ExpectedIncome, ExpectedPayment]]]]
+    by_week: dict[int, tuple[list[int], list[_Fit]]]
     """Week number → the payments recognisable in that week, sorted by amount (cents, then the payments)."""
+    by_household: dict[int, list[_Fit]]
+    has_references: bool
+    """Whether any of the payer's expectations carries a reference (an employee number) that can name it."""
 
     @classmethod
     def of(cls, incomes: Sequence[ExpectedIncome], index: MatchingIndex) -> PayerIndex:
-        weeks: dict[int, list[tuple[int, ExpectedIncome, ExpectedPayment]]] = {}
+        weeks: dict[int, list[_Fit]] = {}
+        by_household: dict[int, list[_Fit]] = {}
         for income in incomes:
             for payment in index.payments(income):
                 earliest, latest = index.window(income, payment)
-                for week in range(earliest.toordinal() // 7, latest.toordinal() // 7 + 1):
-                    weeks.setdefault(week, []).append((payment.amount.cents, income, payment))
+                fit = (payment.amount.cents, earliest.toordinal(), latest.toordinal(), income, payment)
+                by_household.setdefault(income.household_id, []).append(fit)
+                for week in range(fit[1] // 7, fit[2] // 7 + 1):
+                    weeks.setdefault(week, []).append(fit)
         by_week = {}
         for week, found in weeks.items():
-            found.sort(key=lambda f: (f[0], f[1].id, f[2].due_on))
-            by_week[week] = ([f[0] for f in found], [(f[1], f[2]) for f in found])
-        return cls(by_week)
+            found.sort(key=lambda f: (f[0], f[3].id, f[4].due_on))
+            by_week[week] = ([f[0] for f in found], found)
+        return cls(by_week, by_household, any(_compact(r) for i in incomes for r in i.references))
 
     def fitting(self, day: date, amount: Money, index: MatchingIndex
                 ) -> list[tuple[ExpectedIncome, ExpectedPayment]]:
@@ -166,16 +185,22 @@ class PayerIndex:
         bucket = self.by_week.get(day.toordinal() // 7)
         if bucket is None:
             return []
-        cents, payments = bucket
+        cents, fits = bucket
         low = amount.cents * 100 // (100 + index.tolerance_percent)
         high = -(-amount.cents * 100 // max(100 - index.tolerance_percent, 1))
-        found = []
-        for i in range(bisect_left(cents, low), bisect_right(cents, high)):
-            income, payment = payments[i]
-            earliest, latest = index.window(income, payment)
-            if earliest <= day <= latest and index.within_tolerance(amount, payment.amount):
-                found.append((income, payment))
-        return found
+        return _fitting(fits[bisect_left(cents, low):bisect_right(cents, high)], day, amount, index)
+
+    def fitting_households(self, households: Iterable[int], day: date, amount: Money, index: MatchingIndex
+                           ) -> list[tuple[ExpectedIncome, ExpectedPayment]]:
+        """`fitting`, of the given households only."""
+        return _fitting([f for h in households for f in self.by_household.get(h, ())], day, amount, index)
+
+
+def _fitting(candidates: Sequence[_Fit], day: date, amount: Money, index: MatchingIndex
+             ) -> list[tuple[ExpectedIncome, ExpectedPayment]]:
+    on, received, percent = day.toordinal(), amount.cents, index.tolerance_percent
+    return [(income, payment) for cents, earliest, latest, income, payment in candidates
+            if earliest <= on <= latest and abs(received - cents) * 100 <= cents * percent]
 
 
 def batch_id_of(text: str | None) -> tuple[int, date] | None:
@@ -256,7 +281,7 @@ def _expected_income(line: Line, index: MatchingIndex) -> Decision | None:
     if payer is None:
         return None
     day = line.booking_date
-    fits = payer.fitting(day, t.amount, index)
+    fits = _fits_of_named(line, payer, index) or payer.fitting(day, t.amount, index)
     if not fits:
         return None
     households = sorted({income.household_id for income, _ in fits})
@@ -274,6 +299,29 @@ def _expected_income(line: Line, index: MatchingIndex) -> Decision | None:
                     f"{income.source.value} van {t.counterparty_name or t.counterparty_iban}: {exact} de verwachte "
                     f"{payment.amount.format_nl()} van {payment.due_on:%d-%m-%Y}",
                     income.household_id, income=income, source=income.source, covers=_covers(payment, t.amount))
+
+
+def _fits_of_named(line: Line, payer: PayerIndex, index: MatchingIndex
+                   ) -> list[tuple[ExpectedIncome, ExpectedPayment]] | None:
+    """A shortcut for the common case, with the same outcome as comparing with every expectation: the line
+    names one household by its kenmerk or BSN and fits that household's expectation. Whatever else fits,
+    the remittance then names exactly one fitting household — unless a payer's reference could name
+    another, which only comparing with every expectation can tell (such payers are not short-cut)."""
+    if payer.has_references:
+        return None
+    named = set(_households_named_by(line, index))
+    if not named:
+        return None
+    fits = payer.fitting_households(named, line.booking_date, line.transaction.amount, index)
+    return fits if len({income.household_id for income, _ in fits}) == 1 else None
+
+
+def _households_named_by(line: Line, index: MatchingIndex) -> list[int]:
+    """The households the remittance names by their own kenmerk or by BSN."""
+    named = [h for h in (_referenced_household(line),) if h is not None]
+    for bsn in set(_BSN_IN_TEXT.findall(line.text)):
+        named += index.households_of_bsn(bsn)
+    return named
 
 
 def _covers(payment: ExpectedPayment, amount: Money) -> tuple[tuple[date, Money], ...]:
@@ -294,15 +342,10 @@ def _named_households(line: Line, households: Sequence[int], incomes: Sequence[E
     """The fitting households the remittance names: by an expectation's reference, the household's own
     kenmerk, or its BSN."""
     text = _compact(line.text)
-    named = set()
+    named = set(_households_named_by(line, index))
     for income in incomes:
-        if any(_compact(ref) and _compact(ref) in text for ref in income.references):
+        if income.references and any(_compact(ref) and _compact(ref) in text for ref in income.references):
             named.add(income.household_id)
-    referenced = _referenced_household(line)
-    if referenced is not None:
-        named.add(referenced)
-    bsns = set(_BSN_IN_TEXT.findall(line.text))
-    named |= {h for h in households if index.bsn_of.get(h) in bsns}
     return sorted(named & set(households))
 
 

@@ -71,3 +71,45 @@ def test_a_payer_with_no_expectations_is_not_indexed():
         with_basisrekening=frozenset(), bsn_of={}, tolerance_percent=2, window_days=5, horizon=date(2025, 6, 1))
     assert index.payer(BELASTINGDIENST) is None
     assert index.payer(None) is None
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_line_naming_its_household_decides_as_comparing_with_every_expectation_does(seed, monkeypatch):
+    """The shortcut for a line that names its household by kenmerk or BSN gives the decision the full
+    comparison gives: the same household, expectation and months, or the same refusal."""
+    import budget_ledger.bank_matching as matching
+    from budget_ledger.bank_statements import BankTransaction, CreditDebit, EntryStatus, StatementEntry
+    from budget_ledger.identifiers import household_reference
+
+    rng = random.Random(seed)
+    incomes = [expectation(rng, n) for n in range(200)]
+    households = sorted({i.household_id for i in incomes})
+    bsn_of = {h: f"{100000000 + h * 7:09d}" for h in households[::3]}
+    bsn_of[households[1]] = bsn_of[households[0]]  # two households under one BSN: it names neither alone
+
+    def index() -> MatchingIndex:
+        return MatchingIndex(
+            instructions_by_end_to_end={}, batch_instructions={}, incomes_by_payer={BELASTINGDIENST: incomes},
+            creditors_by_iban={}, clients_by_iban={}, with_basisrekening=frozenset(households), bsn_of=bsn_of,
+            tolerance_percent=3, window_days=5, horizon=date(2026, 1, 10))
+
+    lines = []
+    for n in range(300):
+        income = rng.choice(incomes)
+        payment = rng.choice(index().payments(income))
+        named = rng.choice([income.household_id, rng.choice(households)])
+        text = rng.choice([f"kenmerk {household_reference(named)}", f"BSN {bsn_of.get(named, '999999999')}",
+                           f"toeslag {household_reference(named)} en {household_reference(rng.choice(households))}"])
+        transaction = BankTransaction(Money(payment.amount.cents + rng.choice([0, 0, 5, -300])), CreditDebit.CREDIT,
+                                      counterparty_iban=BELASTINGDIENST, remittance_text=text)
+        day = payment.due_on + timedelta(days=rng.randint(-6, 6))
+        entry = StatementEntry(n, transaction.amount, CreditDebit.CREDIT, EntryStatus.BOOKED, day, day,
+                               (transaction,))
+        lines.append(matching.Line(f"ref:{n}", entry, 0, transaction))
+
+    with_shortcut = [matching.match(line, index()) for line in lines]
+    monkeypatch.setattr(matching, "_fits_of_named", lambda line, payer, index: None)
+    without = [matching.match(line, index()) for line in lines]
+    assert with_shortcut == without
+    assert sum(d.kind is not None for d in without) > 100
+    assert sum(d.kind is None for d in without) > 10
