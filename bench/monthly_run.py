@@ -55,6 +55,9 @@ database must equal the run's, row by row, in the tables the run wrote.
 PostgreSQL: when BUDGET_LEDGER_DATABASE_URL (or --postgres URL) is a postgresql URL, the set-up, the runs
 and the checks are repeated on a fresh database bench_<random> on that server (the user must be allowed to
 CREATE DATABASE), dropped at the end. There is no floor on PostgreSQL.
+
+BENCH_PROFILE=FILE runs the timed run under cProfile and writes its stats to FILE (for `python -m pstats`);
+the figures of such a run are the profiler's, not the product's.
 """
 
 from __future__ import annotations
@@ -870,7 +873,15 @@ def start_run(
 ) -> tuple[RunReport, Result, dict[str, int]]:
     before = max_ids(database)
     cpu = time.process_time()
-    report, seconds = timed(lambda: prepared.payment_runs.start(run_date, actor=ACTOR))
+    profile_to = os.environ.get("BENCH_PROFILE") if label.startswith("TIMED") else None
+    if profile_to:  # the timed run under cProfile (its figures are then not the product's)
+        import cProfile
+
+        profiler = cProfile.Profile()
+        report, seconds = timed(lambda: profiler.runcall(prepared.payment_runs.start, run_date, actor=ACTOR))
+        profiler.dump_stats(profile_to)
+    else:
+        report, seconds = timed(lambda: prepared.payment_runs.start(run_date, actor=ACTOR))
     cpu = time.process_time() - cpu
     after = max_ids(database)
     result = bench.add(
