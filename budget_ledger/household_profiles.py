@@ -188,19 +188,29 @@ def apply_overrides(version: ProfileVersion, overrides: Mapping[str, Any]) -> Pr
 
 
 def effective_version(
-    gemeente_profile: Profile, catalog: Mapping[str, Profile], assignments: Iterable[ProfileAssignment], day: date
+    gemeente_profile: Profile, catalog: Mapping[str, Profile], assignments: Iterable[ProfileAssignment], day: date,
+    *, memo: dict[tuple[int, int], tuple[ProfileAssignment, ProfileVersion, EffectiveProfile]] | None = None,
 ) -> EffectiveProfile:
     """The profile version that holds for a household on `day`, with its assignment's overrides applied.
 
     Without an assignment in force it is the gemeente's profile unchanged. An assignment chooses the
     profile (None: the gemeente's) and its overrides are merged onto that profile's version on `day`.
+
+    `memo` (optional, owned by the caller): the merged version per (assignment, base version), so the days
+    that share both share one validation. Both are immutable and are kept in the memo with the result, so
+    the identities in the key stay theirs; a failed merge is never memoised.
     """
     assignment = assignment_on(assignments, day)
     if assignment is None:
         return EffectiveProfile(gemeente_profile.name, gemeente_profile.version_on(day), None, ())
     profile = _profile_named(catalog, assignment.profile) if assignment.profile else gemeente_profile
+    base = profile.version_on(day)
+    if memo is not None:
+        hit = memo.get((id(assignment), id(base)))
+        if hit is not None and hit[0] is assignment and hit[1] is base:
+            return hit[2]
     try:
-        version = apply_overrides(profile.version_on(day), assignment.overrides)
+        version = apply_overrides(base, assignment.overrides)
     except ValidationError as exc:
         # Checked when recorded, so only a changed profile file or gemeente setting can bring this about.
         problems = "; ".join(f"{p.field}: {p.reason}" for p in _override_problems(exc))
@@ -209,7 +219,10 @@ def effective_version(
             f"({problems}); record a new assignment",
             field="overrides",
         ) from None
-    return EffectiveProfile(profile.name, version, assignment.id, dotted_keys(assignment.overrides))
+    effective = EffectiveProfile(profile.name, version, assignment.id, dotted_keys(assignment.overrides))
+    if memo is not None:
+        memo[(id(assignment), id(base))] = (assignment, base, effective)
+    return effective
 
 
 def check_overrides(profile: Profile, valid_from: date, overrides: Mapping[str, Any]) -> None:

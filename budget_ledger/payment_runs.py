@@ -49,7 +49,7 @@ from budget_ledger.addresses import PostalAddress
 from budget_ledger.clock import AMSTERDAM, Clock, system_clock
 from budget_ledger.creditors import Creditor
 from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
-from budget_ledger.gemeenten import require_gemeente
+from budget_ledger.gemeenten import Gemeente, require_gemeente
 from budget_ledger.ledger.entries import reversal_request
 from budget_ledger.ledger.money import Money
 from budget_ledger.planning import PlanningService, PlanResult, StoredFacts, current_trajectory
@@ -390,12 +390,13 @@ class PaymentRunService:
         now = self._clock()
         results: list[tuple[int, HouseholdOutcome | Exception]] = []
         made_all: list[NewInstruction] = []
+        gemeenten: dict[int, Gemeente | None] = {}  # read once per chunk, in this transaction
         for household_id in chunk:
             result = booked[household_id]
             if isinstance(result, Exception):
                 results.append((household_id, result))
                 continue
-            outcome = self._outcome(uow, run_id, household_id, result, kind)
+            outcome = self._outcome(uow, run_id, household_id, result, kind, gemeenten)
             made_all += outcome.instructions
             results.append((household_id, outcome))
         ids = iter(uow.payments.insert_instructions(made_all, now))
@@ -409,15 +410,17 @@ class PaymentRunService:
         ids = uow.payments.insert_instructions(outcome.instructions, self._clock())
         return replace(outcome, instruction_ids=tuple(ids))
 
-    def _outcome(self, uow: UnitOfWork, run_id: int, household_id: int, booked: PlanResult, kind: RunKind
-                 ) -> HouseholdOutcome:
+    def _outcome(self, uow: UnitOfWork, run_id: int, household_id: int, booked: PlanResult, kind: RunKind,
+                 gemeenten: dict[int, Gemeente | None] | None = None) -> HouseholdOutcome:
         """The instructions for what a household's booking sent out of the bank (not stored yet), and the
         findings worth reporting (a leefgeld run reports the leefgeld's, the fixed-costs run the rest)."""
         facts = booked.facts
         assert facts is not None
         creditors = {c.id: c for c in facts.creditors}
         warnings: list[str] = []
-        made = tuple(self._instruction(uow, run_id, facts, movement, booked.posted[movement.key], creditors, warnings)
+        gemeenten = {} if gemeenten is None else gemeenten
+        made = tuple(self._instruction(uow, run_id, facts, movement, booked.posted[movement.key], creditors, warnings,
+                                       gemeenten)
                      for movement in booked.movements if movement.flow is Flow.OUT)
         findings = tuple(
             RunFinding(household_id, f.kind.value, f.severity.value, f.on, f.message, f.amount)
@@ -427,7 +430,8 @@ class PaymentRunService:
         return HouseholdOutcome(household_id, made, (), findings, tuple(warnings))
 
     def _instruction(self, uow: UnitOfWork, run_id: int, facts: StoredFacts, movement: Movement, entry_id: int,
-                     creditors: Mapping[int, Creditor], warnings: list[str]) -> NewInstruction:
+                     creditors: Mapping[int, Creditor], warnings: list[str], gemeenten: dict[int, Gemeente | None]
+                     ) -> NewInstruction:
         h = facts.household.id
         iban = bic = address = None
         if movement.creditor_id is not None:
@@ -449,7 +453,10 @@ class PaymentRunService:
                 warnings.append(f"{movement.reason}: geen IBAN van de klant bekend; niet in het betaalbestand "
                                 "(leefgeldrekening in eigen beheer, of IBAN vastleggen)")
         elif movement.rule in GEMEENTE_RULES:
-            gemeente = uow.registry.gemeente(facts.household.gemeente_id)
+            gemeente_id = facts.household.gemeente_id
+            if gemeente_id not in gemeenten:
+                gemeenten[gemeente_id] = uow.registry.gemeente(gemeente_id)
+            gemeente = gemeenten[gemeente_id]
             settings = gemeente.settings
             kind, category = PayeeKind.GEMEENTE, GEMEENTE_RULES[movement.rule]
             name = settings.repayment_account_holder_name or f"Gemeente {gemeente.name}"

@@ -42,6 +42,7 @@ from budget_ledger.rules.profiles import CostCategory, Profile, ProfileVersion, 
 from budget_ledger.rules.snapshot import (
     Balances,
     Bill,
+    BusinessDays,
     HouseholdSnapshot,
     Inflow,
     Krediet,
@@ -77,6 +78,8 @@ class HouseholdRules:
         self._forced = force_profile
         self.name = force_profile.name if force_profile else self._latest_name()
         self.version_on = cache(self._version_on)
+        self._merged: dict = {}
+        """effective_version's memo: one validation per (assignment, profile version), not one per day."""
 
     def _latest_name(self) -> str:
         if not self._assignments:
@@ -87,13 +90,44 @@ class HouseholdRules:
     def _version_on(self, day: date) -> ProfileVersion:
         if self._forced is not None:
             return self._forced.version_on(day)
-        return effective_version(self._gemeente, self._catalog, self._assignments, day).version
+        return effective_version(self._gemeente, self._catalog, self._assignments, day, memo=self._merged).version
+
+
+class _MemoCalendar:
+    """A payment calendar's business days, remembered per date for one planning service (the calendar is
+    immutable, so an answer never changes; a refused date is refused again, never remembered)."""
+
+    __slots__ = ("_calendar", "_next", "_is")
+
+    def __init__(self, calendar: PaymentCalendar) -> None:
+        self._calendar = calendar
+        self._next: dict[date, date] = {}
+        self._is: dict[date, bool] = {}
+
+    def next_business_day(self, d: date) -> date:
+        if type(d) is not date:  # a datetime (refused by the calendar) or anything else: ask every time
+            return self._calendar.next_business_day(d)
+        found = self._next.get(d)
+        if found is None:
+            found = self._next[d] = self._calendar.next_business_day(d)
+        return found
+
+    def is_business_day(self, d: date) -> bool:
+        if type(d) is not date:
+            return self._calendar.is_business_day(d)
+        found = self._is.get(d)
+        if found is None:
+            found = self._is[d] = self._calendar.is_business_day(d)
+        return found
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._calendar, name)
 
 
 # -- from stored facts to a snapshot -----------------------------------------------------------------
 
 
-def bills_of(creditors: Iterable[Creditor], start: date, end: date, calendar: PaymentCalendar) -> list[Bill]:
+def bills_of(creditors: Iterable[Creditor], start: date, end: date, calendar: BusinessDays) -> list[Bill]:
     """Every instalment due from `start` to `end`, moved to the next business day, with the month it is for.
 
     A monthly schedule that begins after its due day in that month also owes the part-month from its first
@@ -225,11 +259,13 @@ class StoredFacts:
 
 
 def build_snapshot(facts: StoredFacts, as_of: date, until: date, calendar: PaymentCalendar, *,
-                   project_income: bool = False) -> HouseholdSnapshot:
+                   project_income: bool = False, plan_calendar: BusinessDays | None = None) -> HouseholdSnapshot:
     """The engine's view of the household on `as_of`, with bills and income through `until`.
 
     Received income comes from the book. With `project_income` (forecasts) the expected payments not yet
     received and due after `as_of` are added as future inflows; a payment run never counts on them.
+    `plan_calendar`: the same calendar's business days as the bills and the engine move dates with (a
+    remembering wrapper of `calendar`); `calendar` itself by default.
     """
     h = facts.household.id
     trajectory = facts.trajectory
@@ -302,13 +338,13 @@ def build_snapshot(facts: StoredFacts, as_of: date, until: date, calendar: Payme
             voorschot_outstanding=balances.get("voorschot:toeslag", Money(0)),
             reserveringen=reserveringen,
         ),
-        bills=tuple(bills_of(facts.creditors, trajectory.start_date, horizon, calendar)),
+        bills=tuple(bills_of(facts.creditors, trajectory.start_date, horizon, plan_calendar or calendar)),
         inflows=tuple(sorted(inflows, key=lambda i: (i.on, i.source))),
         toeslagen=tuple(toeslagen),
         monthly_income={m: dict(v) for m, v in monthly_income.items()},
         krediet=Krediet(krediet_total, krediet_on) if krediet_on else None,
         history=tuple(history),
-        calendar=calendar,
+        calendar=plan_calendar or calendar,
     )
 
 
@@ -367,6 +403,7 @@ class PlanningService:
         self._catalog = catalog
         self._clock = clock
         self._calendar = calendar
+        self._memo_calendar = _MemoCalendar(calendar)
 
     @property
     def calendar(self) -> PaymentCalendar:
@@ -492,12 +529,16 @@ class PlanningService:
                                       for spec in reservering_specs(h, movements)])
         requests = [entry_request(h, m, actor) for h, _, _, movements in planned for m in movements]
         posted: BulkResult = post_in(uow.ledger, requests) if requests else BulkResult()
+        # Each household's part of the bulk result, in the result's own order, without scanning the whole
+        # chunk's result once per household.
+        posted_at = {k: i for i, k in enumerate(posted.posted)}
+        replayed_at = {k: i for i, k in enumerate(posted.replayed)}
         for h, facts, plan, movements in planned:
             keys = {m.key for m in movements}
             results[h] = PlanResult(
                 plan,
-                {k: v for k, v in posted.posted.items() if k in keys},
-                {k: v for k, v in posted.replayed.items() if k in keys},
+                {k: posted.posted[k] for k in sorted(keys & posted_at.keys(), key=posted_at.__getitem__)},
+                {k: posted.replayed[k] for k in sorted(keys & replayed_at.keys(), key=replayed_at.__getitem__)},
                 tuple(m for m in movements if m.key in posted.posted),
                 facts,
             )
@@ -512,7 +553,7 @@ class PlanningService:
         h = facts.household.id
         if through < start:  # nothing is due before the trajectory starts
             return Plan(h, facts.rules.name, through, through, (), ()), []
-        snapshot = build_snapshot(facts, through, through, self._calendar)
+        snapshot = build_snapshot(facts, through, through, self._calendar, plan_calendar=self._memo_calendar)
         plan = make_plan(snapshot, facts.rules, start, through)
         retries = retry_keys(facts.entries)
         return plan, [replace(m, key=retries[m.key]) if m.key in retries else m for m in plan.movements

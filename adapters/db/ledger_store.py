@@ -49,6 +49,14 @@ _add_balance = (
 )
 
 
+_ENTRY_COLUMNS = (
+    journal_entries.c.id, journal_entries.c.idempotency_key, journal_entries.c.booking_date,
+    journal_entries.c.value_date, journal_entries.c.reason, journal_entries.c.actor, journal_entries.c.source,
+    journal_entries.c.rule, journal_entries.c.household_id, journal_entries.c.reverses_entry_id,
+)
+_SOURCES = {source.value: source for source in EntrySource}
+
+
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -233,15 +241,25 @@ class SqlLedgerStore:
 
     def entries_of_households(self, household_ids: Collection[int]) -> dict[int, list[PostedEntry]]:
         """Each household's posted entries (those touching its accounts), in booking order, for many
-        households in one go: what `iter_entries(household_id=...)` gives for one."""
+        households in one go: what `iter_entries(household_id=...)` gives for one.
+
+        Per chunk of households: one query for which entries touch which household, then the entries and
+        their postings selected by that same condition (a subquery), not by lists of entry ids."""
         touching: dict[int, set[int]] = defaultdict(set)
+        loaded: dict[int, PostedEntry] = {}
+        memo: dict[tuple[str, int], Posting] = {}
         for chunk in _chunks(sorted(set(household_ids))):
             query = (select(postings.c.entry_id, accounts.c.household_id).distinct()
                      .join(accounts, accounts.c.id == postings.c.account_id)
                      .where(accounts.c.household_id.in_(list(chunk))))
             for entry_id, household_id in self.conn.execute(query):
                 touching[entry_id].add(household_id)
-        loaded = self.load_entries(touching)
+            ids = (select(postings.c.entry_id)
+                   .join(accounts, accounts.c.id == postings.c.account_id)
+                   .where(accounts.c.household_id.in_(list(chunk))))
+            new = {k: v for k, v in self._entries_where(journal_entries.c.id.in_(ids), memo).items()
+                   if k not in loaded}
+            loaded.update(new)
         ordered = sorted(loaded.values(), key=lambda e: (e.booking_date, e.id))
         found: dict[int, list[PostedEntry]] = defaultdict(list)
         for entry in ordered:
@@ -249,7 +267,13 @@ class SqlLedgerStore:
                 found[household_id].append(entry)
         return found
 
-    def _entries_where(self, condition) -> dict[int, PostedEntry]:  # type: ignore[no-untyped-def]
+    def _entries_where(self, condition, memo: dict[tuple[str, int], Posting] | None = None  # type: ignore[no-untyped-def]
+                       ) -> dict[int, PostedEntry]:
+        """The posted entries matching `condition` (on journal_entries), with their postings in id order.
+
+        Only the columns a PostedEntry holds are read, as plain rows. Postings are immutable values: one
+        (account, amount) pair read twice is built (and validated) once, in `memo` when the caller keeps one."""
+        memo = {} if memo is None else memo
         lines: dict[int, list[Posting]] = defaultdict(list)
         posting_query = (
             select(postings.c.entry_id, accounts.c.code, postings.c.amount_cents)
@@ -258,22 +282,28 @@ class SqlLedgerStore:
             .where(condition)
             .order_by(postings.c.id)
         )
-        for entry_id, code, cents in self.conn.execute(posting_query):
-            lines[entry_id].append(Posting(code, Money(cents)))
+        for entry_id, code, cents in self.conn.execute(posting_query).all():
+            posting = memo.get((code, cents))
+            if posting is None:
+                posting = memo[(code, cents)] = Posting(code, Money(cents))
+            lines[entry_id].append(posting)
         entries: dict[int, PostedEntry] = {}
-        for row in self.conn.execute(select(journal_entries).where(condition, journal_entries.c.status == "posted")):
-            entries[row.id] = PostedEntry(
-                id=row.id,
-                idempotency_key=row.idempotency_key,
-                booking_date=row.booking_date,
-                value_date=row.value_date,
-                postings=tuple(lines[row.id]),
-                reason=row.reason,
-                actor=row.actor,
-                source=EntrySource(row.source),
-                rule=row.rule,
-                household_id=row.household_id,
-                reverses_entry_id=row.reverses_entry_id,
+        sources = _SOURCES
+        for (entry_id, key, booking_date, value_date, reason, actor, source, rule, household_id,
+             reverses_entry_id) in self.conn.execute(
+                select(*_ENTRY_COLUMNS).where(condition, journal_entries.c.status == "posted")).all():
+            entries[entry_id] = PostedEntry(
+                id=entry_id,
+                idempotency_key=key,
+                booking_date=booking_date,
+                value_date=value_date,
+                postings=tuple(lines[entry_id]),
+                reason=reason,
+                actor=actor,
+                source=sources.get(source) or EntrySource(source),
+                rule=rule,
+                household_id=household_id,
+                reverses_entry_id=reverses_entry_id,
             )
         return entries
 

@@ -104,10 +104,15 @@ class SqlPaymentStore:
         """Many instructions in one statement (the bulk payment run); their ids in the order given."""
         if not news:
             return []
+        # Matched back by entry key (unique) rather than with sort_by_parameter_order, which makes SQLAlchemy
+        # send one INSERT per row on SQLite (as the ledger's entries are, adapters/db/ledger_store.py).
         rows = self.conn.execute(insert(payment_instructions).returning(
-            payment_instructions.c.id, payment_instructions.c.entry_key, sort_by_parameter_order=True),
+            payment_instructions.c.entry_key, payment_instructions.c.id),
             [_instruction_row(new, now) for new in news]).all()
-        return [row.id for row in rows]
+        ids_by_key = dict(rows)
+        if len(ids_by_key) != len(news):
+            raise RuntimeError(f"{len(news)} instructions inserted, {len(ids_by_key)} entry keys returned")
+        return [ids_by_key[new.entry_key] for new in news]
 
     def instruction(self, instruction_id: int, *, lock: bool = False) -> PaymentInstruction | None:
         query = select(payment_instructions).where(payment_instructions.c.id == instruction_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -21,6 +22,7 @@ from budget_ledger.rules.snapshot import month_start
 from budget_ledger.rules.texts import category_name, day_text, month_name
 
 
+@lru_cache(maxsize=4096)  # pure, on immutable values; asked for every category of every household
 def handover_date(trajectory_end_exclusive: date, months_before_end: int) -> date:
     after = month_start(trajectory_end_exclusive)
     if after != trajectory_end_exclusive:
