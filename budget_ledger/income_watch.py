@@ -9,10 +9,12 @@ the first business day after its due date (S8: a zorgtoeslag due on 20-05 is rep
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from budget_ledger.expected_income import ExpectedIncome, ExpectedPayment, expected_payments
+from budget_ledger.ledger.entries import PostedEntry
 from budget_ledger.ledger.money import Money
 from budget_ledger.payment_calendar import DEFAULT_CALENDAR, PaymentCalendar
 from budget_ledger.planning import current_trajectory, income_receipts
@@ -36,8 +38,13 @@ class LateIncome:
 
 
 def received_by_source(uow: UnitOfWork, household_id: int, as_of: date) -> dict[str, Money]:
+    return received_in(uow.ledger.iter_entries(household_id=household_id, date_to=as_of), household_id)
+
+
+def received_in(entries: Iterable[PostedEntry], household_id: int) -> dict[str, Money]:
+    """The income the household received in `entries`, per source (a caller that read the book already)."""
     received: dict[str, Money] = defaultdict(lambda: Money(0))
-    for entry in uow.ledger.iter_entries(household_id=household_id, date_to=as_of):
+    for entry in entries:
         for receipt in income_receipts(entry, household_id):
             received[receipt.source] = received[receipt.source] + receipt.amount
     return dict(received)

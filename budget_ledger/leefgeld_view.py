@@ -27,7 +27,7 @@ from budget_ledger.errors import InvalidInputError
 from budget_ledger.expected_income import expected_payments
 from budget_ledger.forecasts import checked_date, facts_as_of, today
 from budget_ledger.households import require_household
-from budget_ledger.income_watch import received_by_source
+from budget_ledger.income_watch import received_in
 from budget_ledger.ledger.entries import PostedEntry
 from budget_ledger.ledger.errors import LedgerError
 from budget_ledger.ledger.money import Money
@@ -254,7 +254,7 @@ class LeefgeldViewService:
         warnings = [open_warning(w) for w in uow.warnings.warnings(
             statuses=[s.value for s in UNRESOLVED], household_id=h)]
         horizon = forecast_end(day, VIEW_MONTHS)
-        awaited = awaited_income(uow, h, day, horizon, self._planning)
+        awaited = awaited_income(uow, h, day, horizon, self._planning, received_in(entries, h))
         plan, problem = self._plan(uow, h, day)  # last: a database error in it ends the transaction
         view = LeefgeldView(
             household_id=h, aanvrager=household.aanvrager.name, gemeente=household.gemeente_code, as_of=day,
@@ -386,13 +386,14 @@ def _payee(entry: PostedEntry, household_id: int, kind: str, creditors: dict[int
     return None
 
 
-def awaited_income(uow: UnitOfWork, household_id: int, as_of: date, horizon: date, planning: PlanningService
-                   ) -> list[AwaitedIncome]:
+def awaited_income(uow: UnitOfWork, household_id: int, as_of: date, horizon: date, planning: PlanningService,
+                   received: dict[str, Money]) -> list[AwaitedIncome]:
     """Per expected income, its first payment due by `horizon` that the money received by `as_of` has not
     filled: filled in due-date order, one source's receipts shared by its expectations oldest first, as
-    `income_watch.first_unfilled` does; late from the business day after its due date."""
+    `income_watch.first_unfilled` does; late from the business day after its due date. `received`: what
+    arrived by `as_of`, per source (`income_watch.received_in` of the book to that day)."""
     calendar = planning.calendar
-    received = received_by_source(uow, household_id, as_of)
+    received = dict(received)
     awaited = []
     for income in uow.registry.expected_income_of(household_id):
         source = income.source.value
