@@ -132,6 +132,28 @@ def test_the_same_statement_again_and_an_overlapping_one_book_each_line_once(ser
     assert bank_balance(services) == M("3856.45") - M("438.71") + M("25.00")
 
 
+def test_a_large_import_refreshes_the_statistics_of_the_bank_lines_and_stays_one_transaction(
+        services, database, exported_run, monkeypatch):
+    """On PostgreSQL a large import analyses bank_lines (in a savepoint) so the next dedupe uses the index;
+    the import around it is unchanged, and a second import still knows every line."""
+    import budget_ledger.adapters.db.bank_store as bank_store
+
+    monkeypatch.setattr(bank_store, "_ANALYZE_AFTER", 1)
+    h, run_id, exported = exported_run
+    first = services.bank_import.import_file(march_18(exported), "bank-import").statements[0]
+    assert (first.lines_new, first.lines_known) == (2, 0)
+    again = services.bank_import.import_file(march_18(exported), "bank-import").statements[0]
+    assert (again.lines_new, again.lines_known) == (0, 2)
+    assert count_rows(database, "bank_lines") == 2
+    if database.engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with database.engine.connect() as conn:
+            analysed = conn.execute(text("SELECT coalesce(analyze_count, 0) + coalesce(autoanalyze_count, 0) "
+                                         "FROM pg_stat_user_tables WHERE relname = 'bank_lines'")).scalar()
+        assert analysed and analysed > 0
+
+
 def test_lines_without_a_bank_reference_are_known_again_by_what_the_bank_said(services, exported_run):
     h, _, exported = exported_run
     same = [entry(0, date(2025, 3, 19), tx("10.00", counterparty_iban="NL91ABNA0417164300", remittance_text="gift")),

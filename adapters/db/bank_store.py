@@ -6,7 +6,8 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from budget_ledger.adapters.db.bank_tables import bank_line_assignments, bank_lines, bank_statement_imports
 from budget_ledger.adapters.db.models import accounts, journal_entries, postings
@@ -21,6 +22,8 @@ from budget_ledger.bank_lines import (
 from budget_ledger.ledger.money import Money
 
 _CHUNK = 500
+_ANALYZE_AFTER = 1000
+"""Lines in one import from which PostgreSQL's statistics of bank_lines are refreshed (`_analyze_lines`)."""
 
 
 def _money(cents: int | None) -> Money | None:
@@ -86,7 +89,25 @@ class SqlBankStore:
             expected_income_id=line.expected_income_id, entry_id=line.entry_id, details=dict(line.details),
         ) for line in lines]
         result = self.conn.execute(insert(bank_lines).returning(bank_lines.c.id, sort_by_parameter_order=True), rows)
-        return [row.id for row in result]
+        ids = [row.id for row in result]
+        if len(lines) >= _ANALYZE_AFTER and self.conn.dialect.name == "postgresql":
+            self._analyze_lines()
+        return ids
+
+    def _analyze_lines(self) -> None:
+        """Refresh PostgreSQL's statistics of bank_lines after a large import.
+
+        Every line of one account shares its IBAN, the first column of the unique index the dedupe reads
+        by. With statistics from before the import, the planner takes an account for a few rows and reads
+        all of its lines per chunk of keys, filtering them by key: a re-import of 50,000 lines took 51 s,
+        with them 0.6 s. Autovacuum would catch up within minutes; the next statement may come sooner.
+        Where the database user may not analyse the table, nothing is lost but the speed (a savepoint keeps
+        the import's transaction whole)."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(text("ANALYZE bank_lines"))
+        except DBAPIError:
+            pass
 
     def line(self, line_id: int, *, lock: bool = False) -> BankLine | None:
         query = select(bank_lines).where(bank_lines.c.id == line_id)
