@@ -18,20 +18,28 @@ the reason in `forecast_problem`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
 from budget_ledger.chart import household_code
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.errors import InvalidInputError
-from budget_ledger.expected_income import expected_payments
-from budget_ledger.forecasts import checked_date, facts_as_of, today
+from budget_ledger.expected_income import ExpectedIncome, expected_payments
+from budget_ledger.forecasts import book_as_of, checked_date, today
 from budget_ledger.households import require_household
 from budget_ledger.income_watch import received_in
 from budget_ledger.ledger.entries import PostedEntry
 from budget_ledger.ledger.errors import LedgerError
 from budget_ledger.ledger.money import Money
-from budget_ledger.planning import PlanningService, build_snapshot, current_trajectory, past_movement
+from budget_ledger.payment_calendar import PaymentCalendar
+from budget_ledger.planning import (
+    PlanningService,
+    StoredFacts,
+    build_snapshot,
+    current_trajectory,
+    past_movement,
+)
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.rules.engine import plan as make_plan
 from budget_ledger.rules.forecast import forecast_end
@@ -246,16 +254,26 @@ class LeefgeldViewService:
         def asset(*parts: str) -> Money:  # an asset's balance: debit-positive, as stored
             return Money(balances.get(household_code(h, *parts), 0))
 
-        entries = list(uow.ledger.iter_entries(household_id=h, date_from=None, date_to=day))
-        creditors = {c.id: c.organisation for c in uow.registry.creditors_of(h)}
+        # The household's facts are read once: the book and registry parts of the view come from them, and
+        # the plan too. Only a household that cannot be planned has its book and registry read on their own.
+        facts, problem = self._facts(uow, h)
+        if facts is not None:
+            entries = [e for e in facts.entries if e.booking_date <= day]
+            creditor_list, incomes = facts.creditors, facts.incomes
+        else:
+            entries = list(uow.ledger.iter_entries(household_id=h, date_from=None, date_to=day))
+            creditor_list, incomes = uow.registry.creditors_of(h), uow.registry.expected_income_of(h)
+        creditors = {c.id: c.organisation for c in creditor_list}
         month = month_start(day)
         paid, received = month_lines(entries, h, month, creditors, household.aanvrager.name)
         trajectory = shown_trajectory(uow.registry.trajectories_of(h))
         warnings = [open_warning(w) for w in uow.warnings.warnings(
             statuses=[s.value for s in UNRESOLVED], household_id=h)]
         horizon = forecast_end(day, VIEW_MONTHS)
-        awaited = awaited_income(uow, h, day, horizon, self._planning, received_in(entries, h))
-        plan, problem = self._plan(uow, h, day)  # last: a database error in it ends the transaction
+        awaited = awaited_income(incomes, day, horizon, self._planning.calendar, received_in(entries, h))
+        plan = None
+        if facts is not None:
+            plan, problem = self._plan(uow, facts, day)
         view = LeefgeldView(
             household_id=h, aanvrager=household.aanvrager.name, gemeente=household.gemeente_code, as_of=day,
             month=month, leefgeldrekening=asset(*LEEFGELDREKENING.split(":")), basisrekening=asset(BASIS),
@@ -267,19 +285,32 @@ class LeefgeldViewService:
             trajectory=trajectory_dates(trajectory), forecast_problem=problem, sentences=())
         return replace(view, sentences=tuple(sentences(view)))
 
-    def _plan(self, uow: UnitOfWork, household_id: int, day: date) -> tuple[Plan | None, str | None]:
+    def _facts(self, uow: UnitOfWork, household_id: int) -> tuple[StoredFacts | None, str | None]:
+        try:
+            return self._planning.facts(uow, household_id), None
+        except _NOT_PLANNABLE as exc:
+            return None, _problem(exc)
+
+    def _plan(self, uow: UnitOfWork, facts: StoredFacts, day: date) -> tuple[Plan | None, str | None]:
         """What the rules engine will do from the trajectory's start through the view's horizon, counting on
         the income expected after `day`, as a forecast does. Booked obligations are skipped by their keys, so
         what is left before `day` is what the next payment run catches up (a missed leefgeld day)."""
         try:
-            facts = facts_as_of(uow, self._planning, household_id, day)
+            facts = book_as_of(uow, facts, day)
             end = forecast_end(day, VIEW_MONTHS)
             snapshot = build_snapshot(facts, day, end, self._planning.calendar, project_income=True)
             return make_plan(snapshot, facts.rules, min(facts.trajectory.start_date, day), end), None
-        except (LedgerError, ValueError, LookupError, ArithmeticError) as exc:
-            # The household cannot be planned (no running trajectory, rules that do not fit): the rest of the
-            # view holds. A database error is not caught: it is no fact about the household.
-            return None, str(getattr(exc, "message", None) or exc)
+        except _NOT_PLANNABLE as exc:
+            return None, _problem(exc)
+
+
+_NOT_PLANNABLE = (LedgerError, ValueError, LookupError, ArithmeticError)
+"""What makes a household impossible to plan (no running trajectory, rules that do not fit): the rest of the
+view holds. A database error is not among them: it is no fact about the household."""
+
+
+def _problem(exc: Exception) -> str:
+    return str(getattr(exc, "message", None) or exc)
 
 
 # -- the parts, each from facts read in the view's transaction ----------------------------------------
@@ -386,16 +417,15 @@ def _payee(entry: PostedEntry, household_id: int, kind: str, creditors: dict[int
     return None
 
 
-def awaited_income(uow: UnitOfWork, household_id: int, as_of: date, horizon: date, planning: PlanningService,
+def awaited_income(incomes: Iterable[ExpectedIncome], as_of: date, horizon: date, calendar: PaymentCalendar,
                    received: dict[str, Money]) -> list[AwaitedIncome]:
     """Per expected income, its first payment due by `horizon` that the money received by `as_of` has not
     filled: filled in due-date order, one source's receipts shared by its expectations oldest first, as
     `income_watch.first_unfilled` does; late from the business day after its due date. `received`: what
     arrived by `as_of`, per source (`income_watch.received_in` of the book to that day)."""
-    calendar = planning.calendar
     received = dict(received)
     awaited = []
-    for income in uow.registry.expected_income_of(household_id):
+    for income in incomes:
         source = income.source.value
         left = received.get(source, Money(0))
         for payment in expected_payments(income, horizon, calendar):
