@@ -37,9 +37,12 @@ unapproved run that is cancelled reverses its entries.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -267,6 +270,39 @@ def _reference_text(text: str) -> str:
     return " ".join(text.split())[:140]
 
 
+_GC_LOCK = threading.Lock()
+_gc_holders = 0
+_gc_saved: tuple[int, int, int] | None = None
+_GC_CHUNK_THRESHOLD = 20_000
+"""Generation-0 threshold while a chunk is booked (the interpreter's default is 700)."""
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Book a chunk with the cyclic garbage collector's youngest generation collected less often.
+
+    A chunk builds tens of thousands of small immutable objects (rows, postings, steps, movements) that live
+    until the chunk is written; the default threshold runs a collection over them every 700 allocations, a
+    tenth of the run's time for nothing. Memory is still freed by reference counting; the thresholds are put
+    back when the last overlapping chunk (any thread) ends. Nothing the run computes depends on it.
+    """
+    global _gc_holders, _gc_saved
+    with _GC_LOCK:
+        if _gc_holders == 0:
+            _gc_saved = gc.get_threshold()
+            if _gc_saved[0] and _gc_saved[0] < _GC_CHUNK_THRESHOLD:  # 0: collection is off, leave it so
+                gc.set_threshold(_GC_CHUNK_THRESHOLD, *_gc_saved[1:])
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_saved is not None:
+                gc.set_threshold(*_gc_saved)
+                _gc_saved = None
+
+
 class PaymentRunService:
     def __init__(self, transactions: Transactions, planning: PlanningService, clock: Clock = system_clock, *,
                  four_eyes: bool = True, chunk_size: int = 500) -> None:
@@ -307,7 +343,9 @@ class PaymentRunService:
         done = 0
         for start in range(0, len(in_scope), self._chunk_size):
             chunk = in_scope[start:start + self._chunk_size]
-            for household_id, result in self._book_chunk(run_id, run_date, scope, chunk, actor, dry_run, kind):
+            with _fewer_collections():
+                booked = self._book_chunk(run_id, run_date, scope, chunk, actor, dry_run, kind)
+            for household_id, result in booked:
                 done += 1
                 if isinstance(result, Exception):
                     message = getattr(result, "message", None) or f"{type(result).__name__}: {result}"

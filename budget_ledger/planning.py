@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -135,6 +135,7 @@ def bills_of(creditors: Iterable[Creditor], start: date, end: date, calendar: Bu
     """
     bills: list[Bill] = []
     for creditor in creditors:
+        category: CostCategory | None = None  # worked out at the creditor's first bill, once, not per bill
         first_schedule = min(creditor.schedules, key=lambda s: s.valid_from, default=None)
         for schedule in creditor.schedules:
             dues = schedule.due_dates(start, end)
@@ -148,8 +149,10 @@ def bills_of(creditors: Iterable[Creditor], start: date, end: date, calendar: Bu
                 items.insert(0, (begins, pro_rata_from(schedule.amount, begins)))
             for due, amount in items:
                 payer = creditor.payer_on(due)
+                if category is None:
+                    category = CostCategory(creditor.category)
                 bills.append(Bill(
-                    creditor_id=creditor.id, creditor=creditor.organisation, category=CostCategory(creditor.category),
+                    creditor_id=creditor.id, creditor=creditor.organisation, category=category,
                     due_on=calendar.next_business_day(due), amount=amount, period=month_start(due),
                     payer=None if payer is None else _PAYERS[payer],
                     one_off=schedule.frequency is Frequency.ONCE,
@@ -228,15 +231,33 @@ def retry_keys(entries: Iterable[PostedEntry]) -> dict[str, str]:
 
 
 def past_movement(entry: PostedEntry, household_id: int) -> PastMovement | None:
-    parsed = _obligation_of(entry.idempotency_key, household_id)
+    return _past_movement(entry, household_id, _obligation_of(entry.idempotency_key, household_id))
+
+
+def _past_movement(entry: PostedEntry, household_id: int, parsed: tuple[str, date] | None,
+                   mine: str | None = None) -> PastMovement | None:
+    """`past_movement` with the entry's key already parsed by `_obligation_of` (and `mine`, the household's
+    account prefix, worked out by the caller once for all its entries)."""
     if parsed is None:
         return None
     obligation, due = parsed
-    mine = household_code(household_id) + ":"
-    amount = Money.sum(p.amount for p in entry.postings if p.account.startswith(mine) and not p.amount.is_negative)
+    if mine is None:
+        mine = household_code(household_id) + ":"
+    amount = Money(sum([p.amount.cents for p in entry.postings if p.account.startswith(mine) and p.amount.cents >= 0]))
     last = obligation.rsplit(":", 1)[-1]
-    period = date.fromisoformat(last + "-01") if _MONTH.match(last) else None
+    period = _month_of(last) if _MONTH.match(last) else None
     return PastMovement(base_key(entry.idempotency_key), entry.rule or "", obligation, due, amount, period)
+
+
+@lru_cache(maxsize=1024)  # pure, on an immutable date; one or two horizons per run
+def _budget_horizon(horizon: date) -> date:
+    """The last day of the month two months after `horizon`'s."""
+    return month_end(horizon + relativedelta(months=2))
+
+
+@lru_cache(maxsize=1024)  # pure, on an immutable string; a handful of months per run
+def _month_of(text: str) -> date:
+    return date.fromisoformat(text + "-01")
 
 
 def current_trajectory(trajectories: Sequence[Trajectory]) -> Trajectory | None:
@@ -275,16 +296,19 @@ def build_snapshot(facts: StoredFacts, as_of: date, until: date, calendar: Payme
     toeslagen = []
     # Look two months past the horizon so every month up to it has all its income (bijstand for June
     # arrives on 1 July), or the budget of the last month would look short.
-    budget_horizon = month_end(horizon + relativedelta(months=2))
+    budget_horizon = _budget_horizon(horizon)
+    horizon_end = month_end(horizon)
     for income in facts.incomes:
+        source = income.source.value
         payments = expected_payments(income, budget_horizon, calendar)
         for payment in payments:
-            if payment.due_on <= month_end(horizon):
-                expected[income.source.value].append((payment.due_on, payment.covers))
+            if payment.due_on <= horizon_end:
+                expected[source].append((payment.due_on, payment.covers))
             for month, amount in payment.covers:
-                current = monthly_income[month].get(income.source.value, Money(0))
-                monthly_income[month][income.source.value] = current + amount
-        if income.source.value in _TOESLAGEN:
+                of_month = monthly_income[month]
+                current = of_month.get(source, Money(0))
+                of_month[source] = current + amount
+        if source in _TOESLAGEN:
             toeslagen.append(ToeslagExpectation(Toeslag(income.source.value), income.amount, income.entitlement_from,
                                                 income.first_expected_on, income.rejected_on))
     krediet_code = household_code(h, "krediet", "inrichting")
@@ -294,13 +318,15 @@ def build_snapshot(facts: StoredFacts, as_of: date, until: date, calendar: Payme
     # A planned payment that was rejected is reversed: neither it nor its reversal counts as booked, so the
     # obligation is planned again (its balances are restored by the reversal itself).
     reversed_ids = {e.reverses_entry_id for e in facts.entries if e.reverses_entry_id is not None}
-    planned_ids = {e.id for e in facts.entries if _obligation_of(e.idempotency_key, h) is not None}
-    for entry in facts.entries:
+    obligations = [_obligation_of(e.idempotency_key, h) for e in facts.entries]  # each key parsed once
+    mine = household_code(h) + ":"
+    planned_ids = {e.id for e, parsed in zip(facts.entries, obligations, strict=True) if parsed is not None}
+    for entry, parsed in zip(facts.entries, obligations, strict=True):
         if entry.id in reversed_ids and entry.id in planned_ids:
             continue
         if entry.reverses_entry_id is not None and entry.reverses_entry_id in planned_ids:
             continue
-        moved = past_movement(entry, h)
+        moved = _past_movement(entry, h, parsed, mine)
         if moved is not None:
             history.append(moved)
             continue

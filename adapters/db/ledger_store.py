@@ -2,7 +2,9 @@
 
 Writes go in three executemany-style statements however many entries there are: drafts inserted with
 RETURNING (SQLAlchemy's insertmanyvalues), postings inserted, drafts sealed as posted (the database's
-trigger checks each one balances). No ORM object is made per row.
+trigger checks each one balances). No ORM object is made per row. On SQLite the drafts, postings and
+balance moves go to the driver's executemany (the same SQL and values, see `insert_many_by_driver`) and the
+drafts' ids are read back by idempotency key.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
+from operator import attrgetter
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
 
 from budget_ledger.adapters.db.models import accounts, journal_entries, postings
 from budget_ledger.ledger.accounts import Account, AccountSpec, AccountType
@@ -41,12 +45,18 @@ _accounts_by_code_locked = _accounts_by_code.with_for_update()
 _accounts_by_id_locked = (
     select(*_LOCK_COLUMNS).where(accounts.c.id.in_(bindparam("ids", expanding=True))).order_by(accounts.c.id).with_for_update()
 )
+_accounts_with_codes = select(accounts).where(accounts.c.code.in_(bindparam("codes", expanding=True)))
+_insert_account = insert(accounts)
 _account_ids = select(accounts.c.id).where(accounts.c.code.in_(bindparam("codes", expanding=True)))
 _add_balance = (
     update(accounts)
     .where(accounts.c.id == bindparam("account_id"))
     .values(balance_cents=accounts.c.balance_cents + bindparam("delta"))
 )
+
+# The same two statements as plain SQL for the driver's executemany (qmark parameters, SQLite).
+_INSERT_POSTING_SQL = "INSERT INTO postings (entry_id, account_id, amount_cents) VALUES (?, ?, ?)"
+_ADD_BALANCE_SQL = "UPDATE accounts SET balance_cents=(accounts.balance_cents + ?) WHERE accounts.id = ?"
 
 
 _ENTRY_COLUMNS = (
@@ -55,6 +65,41 @@ _ENTRY_COLUMNS = (
     journal_entries.c.rule, journal_entries.c.household_id, journal_entries.c.reverses_entry_id,
 )
 _SOURCES = {source.value: source for source in EntrySource}
+
+
+_entry_ids_by_key = select(journal_entries.c.idempotency_key, journal_entries.c.id).where(
+    journal_entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+_DRIVER_INSERTS: dict[tuple[Any, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def insert_many_by_driver(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Insert `rows` (dicts with the same keys, in the same order) with the driver's executemany on SQLite:
+    the INSERT SQLAlchemy compiles for those columns, each value passed through its column type's own bind
+    processor (dates, JSON, UTC timestamps), rows in the order given, so they get the ids one multi-row
+    INSERT would give them. False (nothing done) where that does not apply; the caller then inserts as usual.
+    """
+    dialect = conn.dialect
+    if not rows or dialect.name != "sqlite" or dialect.paramstyle != "qmark":
+        return False
+    keys = tuple(rows[0])
+    cache_key = (dialect, table.name, keys)
+    found = _DRIVER_INSERTS.get(cache_key)
+    if found is None:
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+        if tuple(compiled.positiontup or ()) != keys:  # a column default SQLAlchemy would fill in: not here
+            return False
+        found = _DRIVER_INSERTS[cache_key] = (
+            compiled.string, [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys])
+    sql, processors = found
+    params = []
+    for row in rows:
+        if tuple(row) != keys:
+            return False
+        params.append(tuple(value if process is None else process(value)
+                            for process, value in zip(processors, row.values(), strict=True)))
+    conn.exec_driver_sql(sql, params)
+    return True
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
@@ -78,6 +123,10 @@ class SqlLedgerStore:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._lock_rows = conn.dialect.name == "postgresql"
+        # On SQLite the integer-only bulk statements (postings, balance moves) go straight to the driver's
+        # executemany: the same statement and rows in the same order, without SQLAlchemy's per-row parameter
+        # processing (there is none to do for integers).
+        self._driver_many = conn.dialect.name == "sqlite" and conn.dialect.paramstyle == "qmark"
 
     # -- accounts -----------------------------------------------------------------------------
 
@@ -109,6 +158,47 @@ class SqlLedgerStore:
         ).scalar_one()
         return Account(new_id, spec.code, spec.name, spec.type, spec.household_id, spec.no_overdraft, Money(0))
 
+    def open_accounts(self, specs: Sequence[AccountSpec]) -> list[Account]:
+        """`open_account` for each spec in order, with one read for those that exist and one executemany
+        for those that do not (ids in the specs' order, as one INSERT each would give them). A spec for an
+        account that exists, or that an earlier spec of the same call opens, must have the same settings."""
+        if not specs:
+            return []
+        existing: dict[str, Account] = {}
+        for chunk in _chunks(sorted({spec.code for spec in specs})):
+            for row in self.conn.execute(_accounts_with_codes, {"codes": list(chunk)}):
+                existing[row.code] = _account(row)
+        opened: dict[str, AccountSpec] = {}
+        for spec in specs:
+            first = existing.get(spec.code)
+            settings = ((first.name, first.type, first.household_id, first.no_overdraft) if first is not None
+                        else None)
+            if settings is None and spec.code in opened:
+                earlier = opened[spec.code]
+                settings = (earlier.name, earlier.type, earlier.household_id, earlier.no_overdraft)
+            if settings is None:
+                opened[spec.code] = spec
+            elif settings != (spec.name, spec.type, spec.household_id, spec.no_overdraft):
+                raise DuplicateAccountError(
+                    f"account {spec.code} already exists with different settings", field="code"
+                )
+        if opened:
+            now = datetime.now(UTC)
+            self.conn.execute(_insert_account, [
+                {"code": spec.code, "name": spec.name, "type": spec.type.value, "household_id": spec.household_id,
+                 "no_overdraft": spec.no_overdraft, "balance_cents": 0, "created_at": now}
+                for spec in opened.values()
+            ])
+            ids: dict[str, int] = {}
+            for chunk in _chunks(list(opened)):
+                ids.update((code, account_id) for account_id, code in
+                           self.conn.execute(select(accounts.c.id, accounts.c.code).where(
+                               accounts.c.code.in_(bindparam("codes", expanding=True))), {"codes": list(chunk)}))
+            for code, spec in opened.items():
+                existing[code] = Account(ids[code], spec.code, spec.name, spec.type, spec.household_id,
+                                         spec.no_overdraft, Money(0))
+        return [existing[spec.code] for spec in specs]
+
     def account(self, code: str) -> Account | None:
         row = self.conn.execute(select(accounts).where(accounts.c.code == code)).one_or_none()
         return _account(row) if row is not None else None
@@ -139,6 +229,11 @@ class SqlLedgerStore:
         return found
 
     def add_to_balances(self, deltas: Mapping[int, int]) -> None:
+        if self._driver_many:
+            moves = [(delta, account_id) for account_id, delta in sorted(deltas.items()) if delta]
+            if moves:
+                self.conn.exec_driver_sql(_ADD_BALANCE_SQL, moves)
+            return
         rows = [{"account_id": account_id, "delta": delta} for account_id, delta in sorted(deltas.items()) if delta]
         if rows:
             self.conn.execute(_add_balance, rows)
@@ -182,14 +277,26 @@ class SqlLedgerStore:
             }
             for r, h in zip(requests, hashes, strict=True)
         ]
-        ids_by_key = dict(self.conn.execute(_insert_entries, entry_rows).all())
+        if self._driver_many and insert_many_by_driver(self.conn, journal_entries, entry_rows):
+            ids_by_key: dict[str, int] = {}
+            for chunk in _chunks([r.idempotency_key for r in requests]):
+                ids_by_key.update(self.conn.execute(_entry_ids_by_key, {"keys": list(chunk)}).all())
+        else:
+            ids_by_key = dict(self.conn.execute(_insert_entries, entry_rows).all())
         ids = [ids_by_key[r.idempotency_key] for r in requests]
-        posting_rows = [
-            {"entry_id": entry_id, "account_id": accounts_by_code[p.account].id, "amount_cents": p.amount.cents}
-            for entry_id, r in zip(ids, requests, strict=True)
-            for p in r.postings
-        ]
-        self.conn.execute(_insert_posting, posting_rows)
+        if self._driver_many:
+            self.conn.exec_driver_sql(_INSERT_POSTING_SQL, [
+                (entry_id, accounts_by_code[p.account].id, p.amount.cents)
+                for entry_id, r in zip(ids, requests, strict=True)
+                for p in r.postings
+            ])
+        else:
+            posting_rows = [
+                {"entry_id": entry_id, "account_id": accounts_by_code[p.account].id, "amount_cents": p.amount.cents}
+                for entry_id, r in zip(ids, requests, strict=True)
+                for p in r.postings
+            ]
+            self.conn.execute(_insert_posting, posting_rows)
         for chunk in _chunks(ids):
             self.conn.execute(_seal, {"ids": list(chunk)})
         return ids
@@ -235,7 +342,7 @@ class SqlLedgerStore:
         query = select(accounts.c.household_id, accounts.c.code, accounts.c.type, accounts.c.balance_cents)
         for chunk in _chunks(sorted(set(household_ids))):
             for household_id, code, kind, cents in self.conn.execute(
-                    query.where(accounts.c.household_id.in_(list(chunk)))):
+                    query.where(accounts.c.household_id.in_(list(chunk)))).all():
                 found[household_id][code] = Money(cents * signs[kind])
         return found
 
@@ -243,31 +350,30 @@ class SqlLedgerStore:
         """Each household's posted entries (those touching its accounts), in booking order, for many
         households in one go: what `iter_entries(household_id=...)` gives for one.
 
-        Per chunk of households: one query for which entries touch which household, then the entries and
-        their postings selected by that same condition (a subquery), not by lists of entry ids."""
+        Per chunk of households: the entries and their postings selected by one condition (a subquery on the
+        chunk's accounts), not by lists of entry ids; which household an entry touches is read off the
+        postings' accounts in the same pass (every posting of a touching entry is read anyway)."""
+        wanted = set(household_ids)
         touching: dict[int, set[int]] = defaultdict(set)
         loaded: dict[int, PostedEntry] = {}
         memo: dict[tuple[str, int], Posting] = {}
-        for chunk in _chunks(sorted(set(household_ids))):
-            query = (select(postings.c.entry_id, accounts.c.household_id).distinct()
-                     .join(accounts, accounts.c.id == postings.c.account_id)
-                     .where(accounts.c.household_id.in_(list(chunk))))
-            for entry_id, household_id in self.conn.execute(query):
-                touching[entry_id].add(household_id)
+        for chunk in _chunks(sorted(wanted)):
             ids = (select(postings.c.entry_id)
                    .join(accounts, accounts.c.id == postings.c.account_id)
                    .where(accounts.c.household_id.in_(list(chunk))))
-            new = {k: v for k, v in self._entries_where(journal_entries.c.id.in_(ids), memo).items()
-                   if k not in loaded}
-            loaded.update(new)
-        ordered = sorted(loaded.values(), key=lambda e: (e.booking_date, e.id))
+            for entry_id, entry in self._entries_where(journal_entries.c.id.in_(ids), memo,
+                                                       touching=touching, households=wanted).items():
+                if entry_id not in loaded:
+                    loaded[entry_id] = entry
+        ordered = sorted(loaded.values(), key=attrgetter("booking_date", "id"))
         found: dict[int, list[PostedEntry]] = defaultdict(list)
         for entry in ordered:
             for household_id in touching[entry.id]:
                 found[household_id].append(entry)
         return found
 
-    def _entries_where(self, condition, memo: dict[tuple[str, int], Posting] | None = None  # type: ignore[no-untyped-def]
+    def _entries_where(self, condition, memo: dict[tuple[str, int], Posting] | None = None, *,  # type: ignore[no-untyped-def]
+                       touching: dict[int, set[int]] | None = None, households: Collection[int] = ()
                        ) -> dict[int, PostedEntry]:
         """The posted entries matching `condition` (on journal_entries), with their postings in id order.
 
@@ -276,17 +382,19 @@ class SqlLedgerStore:
         memo = {} if memo is None else memo
         lines: dict[int, list[Posting]] = defaultdict(list)
         posting_query = (
-            select(postings.c.entry_id, accounts.c.code, postings.c.amount_cents)
+            select(postings.c.entry_id, accounts.c.code, postings.c.amount_cents, accounts.c.household_id)
             .join(accounts, accounts.c.id == postings.c.account_id)
             .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
             .where(condition)
             .order_by(postings.c.id)
         )
-        for entry_id, code, cents in self.conn.execute(posting_query).all():
+        for entry_id, code, cents, household_id in self.conn.execute(posting_query).all():
             posting = memo.get((code, cents))
             if posting is None:
                 posting = memo[(code, cents)] = Posting(code, Money(cents))
             lines[entry_id].append(posting)
+            if touching is not None and household_id in households:
+                touching[entry_id].add(household_id)
         entries: dict[int, PostedEntry] = {}
         sources = _SOURCES
         for (entry_id, key, booking_date, value_date, reason, actor, source, rule, household_id,

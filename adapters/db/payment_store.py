@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from budget_ledger.adapters.db.ledger_store import insert_many_by_driver
 from budget_ledger.adapters.db.payment_tables import payment_instructions, payment_runs
 from budget_ledger.addresses import PostalAddress
 from budget_ledger.ledger.money import Money
@@ -106,10 +107,18 @@ class SqlPaymentStore:
             return []
         # Matched back by entry key (unique) rather than with sort_by_parameter_order, which makes SQLAlchemy
         # send one INSERT per row on SQLite (as the ledger's entries are, adapters/db/ledger_store.py).
-        rows = self.conn.execute(insert(payment_instructions).returning(
-            payment_instructions.c.entry_key, payment_instructions.c.id),
-            [_instruction_row(new, now) for new in news]).all()
-        ids_by_key = dict(rows)
+        values = [_instruction_row(new, now) for new in news]
+        if insert_many_by_driver(self.conn, payment_instructions, values):  # SQLite: the driver's executemany
+            ids_by_key: dict[str, int] = {}
+            keys = [new.entry_key for new in news]
+            for start in range(0, len(keys), 500):
+                ids_by_key.update(self.conn.execute(
+                    select(payment_instructions.c.entry_key, payment_instructions.c.id)
+                    .where(payment_instructions.c.entry_key.in_(keys[start:start + 500]))).all())
+        else:
+            rows = self.conn.execute(insert(payment_instructions).returning(
+                payment_instructions.c.entry_key, payment_instructions.c.id), values).all()
+            ids_by_key = dict(rows)
         if len(ids_by_key) != len(news):
             raise RuntimeError(f"{len(news)} instructions inserted, {len(ids_by_key)} entry keys returned")
         return [ids_by_key[new.entry_key] for new in news]

@@ -311,7 +311,7 @@ class SqlRegistryStore:
         members: dict[int, list[Member]] = defaultdict(list)
         for m in self.conn.execute(
             select(household_members).where(household_members.c.household_id.in_(found_ids)).order_by(household_members.c.id)
-        ):
+        ).all():
             members[m.household_id].append(Member(m.id, m.name, m.date_of_birth, MemberRole(m.role), m.joined_on))
         begeleiders: dict[int, list[str]] = defaultdict(list)
         for b in self.conn.execute(
@@ -541,7 +541,7 @@ class SqlRegistryStore:
             select(trajectory_milestones)
             .where(trajectory_milestones.c.trajectory_id.in_(ids))
             .order_by(trajectory_milestones.c.due_on, trajectory_milestones.c.id)
-        ):
+        ).all():
             milestones[m.trajectory_id].append(
                 Milestone(m.id, MilestoneKind(m.kind), m.due_from, m.due_on, m.completed_on,
                           EvaluationOutcome(m.outcome) if m.outcome else None, m.note, m.recorded_by)
@@ -549,7 +549,7 @@ class SqlRegistryStore:
         history: dict[int, list[HistoryLine]] = defaultdict(list)
         for h in self.conn.execute(
             select(trajectory_history).where(trajectory_history.c.trajectory_id.in_(ids)).order_by(trajectory_history.c.id)
-        ):
+        ).all():
             history[h.trajectory_id].append(
                 HistoryLine(h.at, h.actor, h.action,
                             TrajectoryStatus(h.from_status) if h.from_status else None,
@@ -654,12 +654,12 @@ class SqlRegistryStore:
         schedules: dict[int, list[Schedule]] = defaultdict(list)
         for s in self.conn.execute(
             select(creditor_schedules).where(creditor_schedules.c.creditor_id.in_(ids)).order_by(creditor_schedules.c.valid_from)
-        ):
+        ).all():
             schedules[s.creditor_id].append(_schedule(s))
         payers: dict[int, list[PayerPeriod]] = defaultdict(list)
         for p in self.conn.execute(
             select(creditor_payers).where(creditor_payers.c.creditor_id.in_(ids)).order_by(creditor_payers.c.valid_from)
-        ):
+        ).all():
             payers[p.creditor_id].append(PayerPeriod(Payer(p.payer), p.valid_from, p.recorded_at, p.recorded_by, p.reason))
         return [
             Creditor(
@@ -728,5 +728,5 @@ class SqlRegistryStore:
                 rejected_on=row.rejected_on,
                 rejection_reason=row.rejection_reason,
             )
-            for row in self.conn.execute(select(expected_income).where(condition).order_by(expected_income.c.id))
+            for row in self.conn.execute(select(expected_income).where(condition).order_by(expected_income.c.id)).all()
         ]

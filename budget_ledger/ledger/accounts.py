@@ -53,12 +53,24 @@ class AccountCodeError(ValueError):
 
 
 def validate_code(code: str) -> str:
+    if type(code) is str and code in _VALID_CODES:  # checked before (a str subclass is checked every time)
+        return code
     if not _CODE.match(code) or len(code) > 200:
         raise AccountCodeError(
             f"account code {code!r} must be lower-case segments of letters, digits, '.', '_' or '-', "
             "separated by ':' (for example 'huishouden:17:basis')"
         )
+    if type(code) is str:
+        if len(_VALID_CODES) >= _VALID_CODES_MAX:  # bounded: start afresh rather than grow
+            _VALID_CODES.clear()
+        _VALID_CODES.add(code)
     return code
+
+
+_VALID_CODES: set[str] = set()
+"""Codes `validate_code` accepted: the answer for a string never changes, so a code on every posting of a
+batch is matched against the pattern once. Only accepted codes are kept; a refused one is refused each time."""
+_VALID_CODES_MAX = 100_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,7 +82,7 @@ class EntryRequest:
             object.__setattr__(self, "postings", tuple(self.postings))
         if len(self.postings) < 2:
             raise InvalidEntryError("an entry needs at least two postings", field="postings")
-        total = Money.sum(p.amount for p in self.postings)
+        total = Money(sum([p.amount.cents for p in self.postings]))
         if total.cents != 0:
             raise UnbalancedEntryError(
                 f"postings add up to {total}, not 0.00: debits and credits must balance", field="postings"
@@ -91,7 +91,8 @@ class EntryRequest:
             raise InvalidEntryError("every entry needs a reason a person can read", field="reason")
         if not self.actor.strip():
             raise InvalidEntryError("every entry needs an actor", field="actor")
-        object.__setattr__(self, "source", EntrySource(self.source))
+        if type(self.source) is not EntrySource:
+            object.__setattr__(self, "source", EntrySource(self.source))
 
     @property
     def effective_value_date(self) -> date:

@@ -135,6 +135,13 @@ class BasePolicy:
         return None
 
 
+def _has_hook(policy: Policy, hook: str) -> bool:
+    """Whether `policy`'s `hook` may do something: anything but BasePolicy's own do-nothing method."""
+    if hook in getattr(policy, "__dict__", ()):
+        return True
+    return getattr(type(policy), hook, None) is not getattr(BasePolicy, hook)
+
+
 _LIABILITY_PREFIXES = ("krediet:", "voorschot:")
 _TRACKED_PREFIXES = ("basis", "reservering:", "krediet:", "voorschot:", "leefgeld", "vordering:")
 
@@ -157,6 +164,9 @@ class PlanState:
     aflossing: dict[date, Money] = field(default_factory=dict)
     """Krediet aflossing withheld per month, once the aflossing policy has decided (0: suspended or repaid),
     so the month's leefgeld is what is really left, not what a regular instalment would leave."""
+    memo: dict = field(default_factory=dict)
+    """Values a policy derives from the snapshot and the rules alone (fixed for the pass), kept so they are
+    derived once per pass (the leefgeld payment days)."""
 
     def __post_init__(self) -> None:
         opening = self.snapshot.balances
@@ -169,6 +179,11 @@ class PlanState:
         for name, amount in opening.reserveringen.items():
             self.balances[reservering_account(name)] = amount
         self._done = self.snapshot.done()
+        self._withheld_of: dict[int, tuple[ProfileVersion, frozenset[CostCategory]]] = {}
+        # The policies whose hook does something, in the policies' order: the others inherit BasePolicy's
+        # hooks, which do nothing, so asking them changes nothing.
+        self._funders = [p for p in self.policies if _has_hook(p, "fund")]
+        self._inflow_hooks = [p for p in self.policies if _has_hook(p, "after_inflow")]
         self._keys: set[str] = set()
         # (obligation, due, amount, period) per rule, of earlier runs and of this pass: the policies ask for
         # their own history on every step, so it is kept up to date rather than rebuilt each time.
@@ -221,7 +236,13 @@ class PlanState:
         """Whether the ledger pays `category` for the month `period`: the profile withholds it then, and
         it has not been handed over to the client yet."""
         version = self.version(max(period, self.snapshot.trajectory.start))
-        return CostCategory(category) in version.withheld_categories() and period < self.handover_on(category)
+        # A version's withheld categories, worked out once per version for this pass (kept with the version,
+        # so its id is never reused while remembered).
+        found = self._withheld_of.get(id(version))
+        if found is None or found[0] is not version:
+            found = self._withheld_of[id(version)] = (version, version.withheld_categories())
+        category = CostCategory(category)
+        return category in found[1] and period < self.handovers.get(category, self.snapshot.trajectory.end_exclusive)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -254,10 +275,10 @@ class PlanState:
         paid in part (`partial`), because some money for food beats none. Returns what was paid; whatever
         could not be paid is the caller's finding to make.
         """
-        for policy in self.policies:
+        for policy in self._funders:
             policy.fund(self, need, before_basis=True)
         if self.basis < need.amount:
-            for policy in self.policies:
+            for policy in self._funders:
                 if not self.basis < need.amount:
                     break
                 policy.fund(self, need, before_basis=False)
@@ -276,7 +297,7 @@ class PlanState:
     def receive(self, inflow: Inflow) -> None:
         if not inflow.booked:
             self.balances[BASIS] = self.basis + inflow.amount
-        for policy in self.policies:
+        for policy in self._inflow_hooks:
             policy.after_inflow(self, inflow)
 
 

@@ -50,7 +50,7 @@ class KredietAflossing(BasePolicy):
             if not policy.enabled or trajectory.month_number(month) < policy.from_month:
                 continue
             day = snapshot.run_day(month)
-            if day > trajectory.last_day:
+            if day > trajectory.last_day or not state.in_period(day):  # the engine leaves out the latter
                 continue
             key = state.key(OBLIGATION, day)
             yield Step(day, Phase.AFLOSSING, (0,), key, lambda s, d=day, m=month: self._repay(s, d, m), OBLIGATION)

@@ -30,6 +30,15 @@ class Leefgeld(BasePolicy):
 
     def payment_days(self, state: PlanState) -> list[tuple[date, date]]:
         """(payment day, month it belongs to) for every leefgeld payment of the trajectory."""
+        memo = getattr(state, "memo", None)
+        if memo is None:
+            return self._payment_days(state)
+        days = memo.get("leefgeld.payment_days")
+        if days is None:  # the same for the whole pass: from the snapshot and the start's version
+            days = memo["leefgeld.payment_days"] = self._payment_days(state)
+        return list(days)
+
+    def _payment_days(self, state: PlanState) -> list[tuple[date, date]]:
         snapshot, trajectory = state.snapshot, state.snapshot.trajectory
         calendar = snapshot.calendar
         first_day = calendar.next_business_day(trajectory.start)
@@ -55,6 +64,8 @@ class Leefgeld(BasePolicy):
         for _day, month in schedule:
             per_month[month] = per_month.get(month, 0) + 1
         for day, month in schedule:
+            if not state.in_period(day):
+                continue  # the engine leaves out steps outside the period; making them is wasted work
             key = state.key(OBLIGATION, day)
             yield Step(day, Phase.LEEFGELD, (0,), key,
                        lambda s, d=day, m=month, n=per_month[month]: self._pay(s, d, m, n), OBLIGATION)

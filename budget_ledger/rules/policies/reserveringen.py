@@ -26,7 +26,7 @@ class Reserveringen(BasePolicy):
         for month in months_between(trajectory.start, trajectory.last_day):
             version = state.version(max(month, trajectory.start))
             day = max(snapshot.run_day(month), snapshot.calendar.next_business_day(trajectory.start))
-            if day > trajectory.last_day:
+            if day > trajectory.last_day or not state.in_period(day):  # the engine leaves out the latter
                 continue
             for reservering in version.reserveringen:
                 if trajectory.month_number(month) < reservering.from_month:

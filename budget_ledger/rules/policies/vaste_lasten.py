@@ -25,7 +25,7 @@ class VasteLasten(BasePolicy):
         for bill in state.snapshot.bills:
             if not state.in_trajectory(bill.due_on) and not state.in_trajectory(bill.period):
                 continue
-            if bill.payer is Payer.CLIENT:
+            if bill.payer is Payer.CLIENT or not state.in_period(bill.due_on):  # the engine leaves out the latter
                 continue
             key = state.key(bill.obligation, bill.due_on)
             yield Step(bill.due_on, Phase.FIXED_COSTS, (tekort.rank(bill.category), bill.creditor_id), key,
