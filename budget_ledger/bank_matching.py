@@ -378,8 +378,24 @@ def _reference(line: Line, index: MatchingIndex) -> Decision | None:
     if household is None:
         return None
     income, source, why = _source_for(line, household, index)
+    if income is None and _from_its_gemeente(line, household, index):
+        # Money from the gemeente that is not the bijstand it was expected to pay: the inrichtingskrediet
+        # (a loan, held apart: never spendable income), bijzondere bijstand, a correction. A budgetbeheerder
+        # decides what it is (the work queue's assignment books a krediet as a krediet).
+        return Decision(None, f"betalingskenmerk van huishouden {household}, van de gemeente maar geen verwachte "
+                              "bijstand: inrichtingskrediet, bijzondere bijstand of een correctie? Toewijzen met "
+                              "het juiste doel", candidates=(household,))
     return Decision(MatchKind.REFERENCE, f"betalingskenmerk van huishouden {household}{why}", household,
                     income=income, source=source)
+
+
+def _from_its_gemeente(line: Line, household: int, index: MatchingIndex) -> bool:
+    """Whether the line's payer is the IBAN the household's bijstand is expected from (its gemeente)."""
+    incomes = index.incomes_by_payer.get(line.transaction.counterparty_iban or "", ())
+    return any(i.household_id == household and i.source in _GEMEENTE_SOURCES for i in incomes)
+
+
+_GEMEENTE_SOURCES = frozenset({IncomeSource.BIJSTAND, IncomeSource.BIJSTAND_VOORSCHOT})
 
 
 def _creditor_refund(line: Line, index: MatchingIndex) -> Decision | None:

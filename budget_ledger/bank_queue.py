@@ -5,7 +5,9 @@ from there to where it belongs, in one transaction, and the line leaves the queu
 by whom and when; the database refuses any later change):
 
 - money in, for households: split over one or more households, each part with its income source,
-  booked `Dr org:bank:ongematcht / Cr org:clientgelden` and `Dr basis / Cr inkomen:<bron>`;
+  booked `Dr org:bank:ongematcht / Cr org:clientgelden` and `Dr basis / Cr inkomen:<bron>`; or, for the
+  inrichtingskrediet the gemeente pays out, `Dr reservering:inrichting / Cr krediet:inrichting` (a loan held
+  apart for the home, never income);
 - money in, one of our payments coming back without a recognisable EndToEndId: the payment is returned
   (`return_payment`: its entry reversed, its obligation free again);
 - money out, our payments the bank reported without details: each instruction is executed
@@ -34,7 +36,7 @@ from budget_ledger.ledger.money import Money
 from budget_ledger.payment_runs import InstructionStatus
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.posting import post_in
-from budget_ledger.receipts import income_request
+from budget_ledger.receipts import KREDIET, ReceiptPurpose, income_request, krediet_request
 from budget_ledger.statement_import import return_payment
 from budget_ledger.transactions import Transactions
 
@@ -47,6 +49,9 @@ class AssignmentPart(Command):
                                        description="one of our payments it belongs to")
     amount: MoneyInput
     source: IncomeSource = Field(default=IncomeSource.OVERIG, description="money in for a household: its source")
+    purpose: ReceiptPurpose = Field(default=ReceiptPurpose.INKOMEN, description=(
+        "money in for a household: income for the basisrekening (inkomen, with its source), or the "
+        "inrichtingskrediet the gemeente pays out (held apart against the loan, no source)"))
 
     @field_validator("amount")
     @classmethod
@@ -59,6 +64,11 @@ class AssignmentPart(Command):
     def _one_target(self) -> AssignmentPart:
         if (self.household_id is None) == (self.instruction_id is None):
             raise ValueError("give either household_id or instruction_id")
+        if self.purpose is ReceiptPurpose.INRICHTINGSKREDIET:
+            if self.household_id is None:
+                raise ValueError("an inrichtingskrediet is for a household (household_id)")
+            if "source" in self.model_fields_set:
+                raise ValueError("an inrichtingskrediet is a loan, not income: it has no source")
         return self
 
 
@@ -107,7 +117,7 @@ class BankQueueService:
             for part, entry_id in zip(command.parts, booked, strict=True):
                 uow.bank.insert_assignment(
                     line_id, household_id=part.household_id, instruction_id=part.instruction_id,
-                    income_source=part.source.value if part.household_id else None, amount=part.amount,
+                    income_source=_booked_as(part), amount=part.amount,
                     entry_id=entry_id, note=command.note, actor=actor, now=now)
             changed = uow.bank.update_line(
                 line_id, [LineStatus.UNMATCHED.value], status=LineStatus.ASSIGNED.value, assigned_by=actor,
@@ -132,9 +142,14 @@ class BankQueueService:
             if not household.eligibility.needs_ledger:
                 raise InvalidInputError(f"{field_name}.household_id",
                                         f"household {part.household_id} has no basisrekening here")
-            request = income_request(part.household_id, part.source, part.amount, line.booking_date, line.value_date,
-                                     key, f"{line.counterparty_name or ''} {line.remittance}".strip()[:200], actor,
-                                     {"bank_line": str(line.id), "note": note[:200]}, from_account=UNMATCHED)
+            text = f"{line.counterparty_name or ''} {line.remittance}".strip()[:200]
+            metadata = {"bank_line": str(line.id), "note": note[:200]}
+            if part.purpose is ReceiptPurpose.INRICHTINGSKREDIET:
+                request = krediet_request(part.household_id, part.amount, line.booking_date, line.value_date, key,
+                                          text, actor, metadata, from_account=UNMATCHED)
+            else:
+                request = income_request(part.household_id, part.source, part.amount, line.booking_date,
+                                         line.value_date, key, text, actor, metadata, from_account=UNMATCHED)
             return post_in(uow.ledger, [request]).entry_ids[key]
         instruction = uow.payments.instruction(part.instruction_id, lock=True)  # type: ignore[arg-type]
         if instruction is None:
@@ -167,6 +182,13 @@ class BankQueueService:
         entry_id = post_in(uow.ledger, [request]).entry_ids[key]
         return_payment(uow, instruction.id, day, actor, f"toegewezen uit de werkvoorraad: {note}", now)
         return entry_id
+
+
+def _booked_as(part: AssignmentPart) -> str | None:
+    """What a household's part was booked as: its income source, or the inrichtingskrediet."""
+    if part.household_id is None:
+        return None
+    return KREDIET if part.purpose is ReceiptPurpose.INRICHTINGSKREDIET else part.source.value
 
 
 def _require_line(uow: UnitOfWork, line_id: int, *, lock: bool = False) -> BankLine:

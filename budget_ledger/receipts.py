@@ -92,17 +92,27 @@ def receipt_request(receipt: Receipt, actor: str) -> EntryRequest:
     h, money = receipt.household_id, receipt.amount
     metadata = {"bank_reference": receipt.bank_reference, "purpose": receipt.purpose.value}
     if receipt.purpose is ReceiptPurpose.INRICHTINGSKREDIET:
-        label = "Inrichtingskrediet verstrekt (leenbijstand)"
-        return EntryRequest(
-            idempotency_key=receipt.idempotency_key, booking_date=receipt.booked_on, value_date=receipt.value_date,
-            postings=(Posting(household_code(h, "reservering", "inrichting"), money),
-                      Posting(household_code(h, "krediet", "inrichting"), -money),
-                      Posting(BANK, money), Posting(CLIENT_MONEY, -money)),
-            reason=f"{label}: {receipt.description}" if receipt.description else label, actor=actor,
-            source=EntrySource.BANK_IMPORT, household_id=h, metadata=metadata)
+        return krediet_request(h, money, receipt.booked_on, receipt.value_date, receipt.idempotency_key,
+                               receipt.description, actor, metadata)
     assert receipt.source is not None
     return income_request(h, receipt.source, money, receipt.booked_on, receipt.value_date,
                           receipt.idempotency_key, receipt.description, actor, metadata)
+
+
+def krediet_request(household_id: int, amount: Money, booked_on: date, value_date: date | None, key: str,
+                    description: str, actor: str, metadata: Mapping[str, str], *, from_account: str = BANK
+                    ) -> EntryRequest:
+    """The inrichtingskrediet the gemeente pays out: held apart on the household's reservering for the home
+    against the loan (`Dr reservering:inrichting / Cr krediet:inrichting`), with the bank side
+    `Dr <from_account> / Cr org:clientgelden`. Never income: it is leenbijstand, to be repaid."""
+    label = "Inrichtingskrediet verstrekt (leenbijstand)"
+    return EntryRequest(
+        idempotency_key=key, booking_date=booked_on, value_date=value_date,
+        postings=(Posting(household_code(household_id, "reservering", "inrichting"), amount),
+                  Posting(household_code(household_id, "krediet", "inrichting"), -amount),
+                  Posting(from_account, amount), Posting(CLIENT_MONEY, -amount)),
+        reason=f"{label}: {description}" if description else label, actor=actor,
+        source=EntrySource.BANK_IMPORT, household_id=household_id, metadata={**metadata, "purpose": KREDIET})
 
 
 def income_request(household_id: int, source: IncomeSource, amount: Money, booked_on: date, value_date: date | None,

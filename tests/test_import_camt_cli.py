@@ -102,3 +102,20 @@ def test_the_work_queue_is_shown_and_a_line_is_assigned_from_the_command_line(se
     assert services.bank_queue.unmatched() == []
     assert services.ledger.balance(f"huishouden:{h}:inkomen:gift") == gifts_before - Money.parse("75.00")
     assert OURS in services.bank_queue.line(line.id).account_iban
+
+
+def test_a_krediet_in_the_queue_is_assigned_as_the_inrichtingskrediet_from_the_command_line(
+        services, exported_run, invoke, tmp_path):
+    h, _, _ = exported_run
+    path = tmp_path / "krediet.xml"
+    path.write_bytes(write_camt053(statement(entry(0, date(2025, 3, 20), tx(
+        "500.00", counterparty_iban="NL02ABNA0123456789", counterparty_name="Gemeente",
+        remittance_text="aanvulling inrichtingskrediet"), ref="K9"))))
+    assert invoke("import-camt", str(path), "--as", BEHEERDER).exit_code == 0
+    [line] = services.bank_queue.unmatched()
+    loan_before = services.ledger.balance(f"huishouden:{h}:krediet:inrichting")
+    done = invoke("bank", "assign", str(line.id), "--part", f"household={h}:500.00:inrichtingskrediet",
+                  "--note", "aanvullend krediet, besluit 19 maart", "--as", BEHEERDER)
+    assert done.exit_code == 0, done.output
+    assert services.ledger.balance(f"huishouden:{h}:krediet:inrichting") == loan_before - Money.parse("500.00")
+    assert services.bank_queue.assignments(line.id)[0].income_source == "inrichtingskrediet"

@@ -321,6 +321,49 @@ def test_an_unmatched_line_is_split_over_two_households_by_a_budgetbeheerder(ser
                                              "note": "nogmaals"}, BEHEERDER)
 
 
+def test_the_inrichtingskrediet_from_the_gemeente_waits_for_a_budgetbeheerder_and_is_booked_as_a_loan(
+        services, two_in_deventer):
+    """Deventer pays Amira's inrichtingskrediet of 2,800.00 with her kenmerk. It is no bijstand the gemeente was
+    expected to pay, so it is not booked as spendable income: it waits in the queue, and the budgetbeheerder
+    assigns it as the krediet — held apart on the reservering for the home, against the loan."""
+    a, b = two_in_deventer
+    krediet = entry(0, date(2025, 3, 4), tx("2800.00", counterparty_iban=GEMEENTE_DEVENTER,
+                                            counterparty_name="Gemeente Deventer",
+                                            remittance_text=f"Inrichtingskrediet {household_reference(a)}"), ref="K1")
+    report = services.bank_import.import_file(statement(krediet), "bank-import").statements[0]
+    assert report.unmatched == 1
+    [line] = services.bank_queue.unmatched()
+    assert "van de gemeente maar geen verwachte bijstand" in line.match_reason
+    assert services.ledger.balance(household_code(a, "basis")) == Money(0)
+
+    with pytest.raises(InvalidInputError, match="no source"):
+        services.bank_queue.assign(line.id, {"parts": [{"household_id": a, "amount": "2800.00",
+                                                        "purpose": "inrichtingskrediet", "source": "overig"}],
+                                             "note": "krediet"}, BEHEERDER)
+    with pytest.raises(InvalidInputError, match="for a household"):
+        services.bank_queue.assign(line.id, {"parts": [{"instruction_id": 1, "amount": "2800.00",
+                                                        "purpose": "inrichtingskrediet"}], "note": "krediet"}, BEHEERDER)
+    services.bank_queue.assign(line.id, {"parts": [{"household_id": a, "amount": "2800.00",
+                                                    "purpose": "inrichtingskrediet"}],
+                               "note": "Besluit inrichtingskrediet 3 maart"}, BEHEERDER)
+    assert services.ledger.balance(household_code(a, "krediet", "inrichting")) == M("-2800.00")  # owed: a credit
+    assert services.ledger.balance(household_code(a, "reservering", "inrichting")) == M("2800.00")
+    assert services.ledger.balance(household_code(a, "basis")) == Money(0)
+    assert services.ledger.balance(UNMATCHED) == Money(0)
+    [assignment] = services.bank_queue.assignments(line.id)
+    assert assignment.income_source == "inrichtingskrediet" and assignment.household_id == a
+    assert services.ledger.trial_balance().is_balanced
+
+
+def test_the_bijstand_from_the_gemeente_is_still_matched_as_expected_income(services, two_in_deventer):
+    a, _ = two_in_deventer
+    bijstand = entry(0, date(2025, 4, 1), tx("1281.38", counterparty_iban=GEMEENTE_DEVENTER,
+                                             remittance_text=f"Bijstand maart {household_reference(a)}"), ref="K2")
+    report = services.bank_import.import_file(statement(bijstand), "bank-import").statements[0]
+    assert dict(report.by_kind) == {"verwacht-inkomen": 1}
+    assert services.ledger.balance(household_code(a, "basis")) == M("1281.38")
+
+
 def test_a_line_left_in_the_queue_raises_a_warning_that_goes_when_it_is_assigned(services, two_in_deventer):
     a, _ = two_in_deventer
     services.bank_import.import_file(statement(entry(0, date(2025, 4, 3), tx("50.00", remittance_text="?"),
