@@ -193,10 +193,7 @@ class LedgerService:
 
 def open_accounts_in(store: LedgerStore, specs: Sequence[AccountSpec]) -> list[Account]:
     """Open accounts inside an open transaction; an existing one with the same settings is returned."""
-    bulk = getattr(store, "open_accounts", None)  # a store that opens many in one go (the SQL store)
-    if bulk is not None:
-        return list(bulk(specs))
-    return [store.open_account(spec) for spec in specs]
+    return store.open_accounts(specs)
 
 
 def post_one_in(store: LedgerStore, request: EntryRequest) -> PostedEntry:

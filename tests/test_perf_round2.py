@@ -223,7 +223,7 @@ def test_rows_inserted_by_the_driver_are_stored_as_sqlalchemy_stores_them(databa
 
     from sqlalchemy import insert, select
 
-    from budget_ledger.adapters.db.ledger_store import insert_many_by_driver
+    from budget_ledger.adapters.db.driver_inserts import insert_many_by_driver
     from budget_ledger.adapters.db.models import journal_entries
 
     now = datetime(2025, 6, 2, 7, 30, 15, 123456, tzinfo=UTC)

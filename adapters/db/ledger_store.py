@@ -13,10 +13,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from operator import attrgetter
-from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
+from budget_ledger.adapters.db.driver_inserts import insert_many_by_driver
 from budget_ledger.adapters.db.models import accounts, journal_entries, postings
 from budget_ledger.ledger.accounts import Account, AccountSpec, AccountType
 from budget_ledger.ledger.entries import EntryRequest, EntrySource, PostedEntry, Posting
@@ -47,6 +47,8 @@ _accounts_by_id_locked = (
 )
 _accounts_with_codes = select(accounts).where(accounts.c.code.in_(bindparam("codes", expanding=True)))
 _insert_account = insert(accounts)
+_account_ids_by_code = select(accounts.c.id, accounts.c.code).where(
+    accounts.c.code.in_(bindparam("codes", expanding=True)))
 _account_ids = select(accounts.c.id).where(accounts.c.code.in_(bindparam("codes", expanding=True)))
 _add_balance = (
     update(accounts)
@@ -70,36 +72,9 @@ _SOURCES = {source.value: source for source in EntrySource}
 _entry_ids_by_key = select(journal_entries.c.idempotency_key, journal_entries.c.id).where(
     journal_entries.c.idempotency_key.in_(bindparam("keys", expanding=True))
 )
-_DRIVER_INSERTS: dict[tuple[Any, str, tuple[str, ...]], tuple[str, list[Any]]] = {}
-
-
-def insert_many_by_driver(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> bool:
-    """Insert `rows` (dicts with the same keys, in the same order) with the driver's executemany on SQLite:
-    the INSERT SQLAlchemy compiles for those columns, each value passed through its column type's own bind
-    processor (dates, JSON, UTC timestamps), rows in the order given, so they get the ids one multi-row
-    INSERT would give them. False (nothing done) where that does not apply; the caller then inserts as usual.
-    """
-    dialect = conn.dialect
-    if not rows or dialect.name != "sqlite" or dialect.paramstyle != "qmark":
-        return False
-    keys = tuple(rows[0])
-    cache_key = (dialect, table.name, keys)
-    found = _DRIVER_INSERTS.get(cache_key)
-    if found is None:
-        compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
-        if tuple(compiled.positiontup or ()) != keys:  # a column default SQLAlchemy would fill in: not here
-            return False
-        found = _DRIVER_INSERTS[cache_key] = (
-            compiled.string, [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in keys])
-    sql, processors = found
-    params = []
-    for row in rows:
-        if tuple(row) != keys:
-            return False
-        params.append(tuple(value if process is None else process(value)
-                            for process, value in zip(processors, row.values(), strict=True)))
-    conn.exec_driver_sql(sql, params)
-    return True
+def _settings(account: Account | AccountSpec) -> tuple[object, ...]:
+    """What must agree when an account is opened again."""
+    return (account.name, account.type, account.household_id, account.no_overdraft)
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
@@ -131,57 +106,26 @@ class SqlLedgerStore:
     # -- accounts -----------------------------------------------------------------------------
 
     def open_account(self, spec: AccountSpec) -> Account:
-        existing = self.account(spec.code)
-        if existing is not None:
-            same = (existing.name, existing.type, existing.household_id, existing.no_overdraft) == (
-                spec.name,
-                spec.type,
-                spec.household_id,
-                spec.no_overdraft,
-            )
-            if not same:
-                raise DuplicateAccountError(
-                    f"account {spec.code} already exists with different settings", field="code"
-                )
-            return existing
-        new_id = self.conn.execute(
-            insert(accounts).returning(accounts.c.id),
-            {
-                "code": spec.code,
-                "name": spec.name,
-                "type": spec.type.value,
-                "household_id": spec.household_id,
-                "no_overdraft": spec.no_overdraft,
-                "balance_cents": 0,
-                "created_at": datetime.now(UTC),
-            },
-        ).scalar_one()
-        return Account(new_id, spec.code, spec.name, spec.type, spec.household_id, spec.no_overdraft, Money(0))
+        return self.open_accounts([spec])[0]
 
     def open_accounts(self, specs: Sequence[AccountSpec]) -> list[Account]:
-        """`open_account` for each spec in order, with one read for those that exist and one executemany
-        for those that do not (ids in the specs' order, as one INSERT each would give them). A spec for an
-        account that exists, or that an earlier spec of the same call opens, must have the same settings."""
+        """The accounts of `specs`, in order: an existing one is returned, a new one opened (one read for
+        those that exist, one executemany for the rest). An account that exists, or that an earlier spec
+        of the same call opens, must have the spec's settings."""
         if not specs:
             return []
-        existing: dict[str, Account] = {}
+        found: dict[str, Account | AccountSpec] = {}
         for chunk in _chunks(sorted({spec.code for spec in specs})):
             for row in self.conn.execute(_accounts_with_codes, {"codes": list(chunk)}):
-                existing[row.code] = _account(row)
+                found[row.code] = _account(row)
         opened: dict[str, AccountSpec] = {}
         for spec in specs:
-            first = existing.get(spec.code)
-            settings = ((first.name, first.type, first.household_id, first.no_overdraft) if first is not None
-                        else None)
-            if settings is None and spec.code in opened:
-                earlier = opened[spec.code]
-                settings = (earlier.name, earlier.type, earlier.household_id, earlier.no_overdraft)
-            if settings is None:
+            known = found.setdefault(spec.code, spec)
+            if known is spec:
                 opened[spec.code] = spec
-            elif settings != (spec.name, spec.type, spec.household_id, spec.no_overdraft):
-                raise DuplicateAccountError(
-                    f"account {spec.code} already exists with different settings", field="code"
-                )
+            elif _settings(known) != _settings(spec):
+                raise DuplicateAccountError(f"account {spec.code} already exists with different settings",
+                                            field="code")
         if opened:
             now = datetime.now(UTC)
             self.conn.execute(_insert_account, [
@@ -189,15 +133,12 @@ class SqlLedgerStore:
                  "no_overdraft": spec.no_overdraft, "balance_cents": 0, "created_at": now}
                 for spec in opened.values()
             ])
-            ids: dict[str, int] = {}
             for chunk in _chunks(list(opened)):
-                ids.update((code, account_id) for account_id, code in
-                           self.conn.execute(select(accounts.c.id, accounts.c.code).where(
-                               accounts.c.code.in_(bindparam("codes", expanding=True))), {"codes": list(chunk)}))
-            for code, spec in opened.items():
-                existing[code] = Account(ids[code], spec.code, spec.name, spec.type, spec.household_id,
-                                         spec.no_overdraft, Money(0))
-        return [existing[spec.code] for spec in specs]
+                for account_id, code in self.conn.execute(_account_ids_by_code, {"codes": list(chunk)}):
+                    spec = opened[code]
+                    found[code] = Account(account_id, code, spec.name, spec.type, spec.household_id,
+                                          spec.no_overdraft, Money(0))
+        return [found[spec.code] for spec in specs]  # type: ignore[misc]
 
     def account(self, code: str) -> Account | None:
         row = self.conn.execute(select(accounts).where(accounts.c.code == code)).one_or_none()

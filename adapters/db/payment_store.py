@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from budget_ledger.adapters.db.ledger_store import insert_many_by_driver
+from budget_ledger.adapters.db.driver_inserts import insert_many_by_driver
 from budget_ledger.adapters.db.payment_tables import payment_instructions, payment_runs
 from budget_ledger.addresses import PostalAddress
 from budget_ledger.ledger.money import Money
