@@ -141,8 +141,6 @@ class MatchingIndex:
             latest = max(latest, income.first_expected_latest + window)
         return earliest, latest
 
-    def within_tolerance(self, amount: Money, expected: Money) -> bool:
-        return abs(amount.cents - expected.cents) * 100 <= expected.cents * self.tolerance_percent
 
 
 _Fit = tuple[int, int, int, ExpectedIncome, ExpectedPayment]
@@ -200,7 +198,12 @@ def _fitting(candidates: Sequence[_Fit], day: date, amount: Money, index: Matchi
              ) -> list[tuple[ExpectedIncome, ExpectedPayment]]:
     on, received, percent = day.toordinal(), amount.cents, index.tolerance_percent
     return [(income, payment) for cents, earliest, latest, income, payment in candidates
-            if earliest <= on <= latest and abs(received - cents) * 100 <= cents * percent]
+            if earliest <= on <= latest and within_tolerance(received, cents, percent)]
+
+
+def within_tolerance(received_cents: int, expected_cents: int, percent: int) -> bool:
+    """Whether an amount received is the amount expected, give or take `percent` of it."""
+    return abs(received_cents - expected_cents) * 100 <= expected_cents * percent
 
 
 def batch_id_of(text: str | None) -> tuple[int, date] | None:

@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from budget_ledger.bank_lines import LineStatus, MatchKind, NewBankLine, StatementImport
-from budget_ledger.bank_matching import Decision, Line, MatchingIndex, batch_id_of, match
+from budget_ledger.bank_matching import Decision, Line, MatchingIndex, batch_id_of, match, within_tolerance
 from budget_ledger.bank_statements import EntryStatus, Statement, StatementFile
 from budget_ledger.chart import BANK, IN_TRANSIT, UNMATCHED
 from budget_ledger.clock import AMSTERDAM, Clock, system_clock
@@ -321,7 +321,7 @@ class _StatementImport:
         tolerance = self.rules.tolerance_percent
         for income, payment, missing in first_unfilled(self.uow, household_id, until, self.calendar):
             for expected in (missing, payment.amount):
-                if abs(amount.cents - expected.cents) * 100 <= expected.cents * tolerance:
+                if within_tolerance(amount.cents, expected.cents, tolerance):
                     return income, payment
         return None
 
