@@ -590,3 +590,30 @@ def test_the_database_keeps_the_record_of_payments(services, database, s1):
                 conn.execute(text(sql))
     assert [(i.id, i.status, i.amount, i.iban) for i in services.payment_runs.instructions(report.run_id)] == before
     assert services.payment_runs.approve(report.run_id, CHECKER).status.value == "approved"
+
+
+def test_a_chunk_of_households_writes_its_instructions_with_the_drivers_executemany_on_sqlite(
+        services, database, monkeypatch):
+    """The bulk path's instruction rows go through the driver (adapters/db/driver_inserts.py), not quietly
+    through SQLAlchemy's row-by-row insert, and are stored as that insert would store them."""
+    from budget_ledger.adapters.db import payment_store
+
+    used = []
+    real = payment_store.insert_many_by_driver
+
+    def spy(conn, table, rows):
+        done = real(conn, table, rows)
+        used.append((table.name, len(rows), done))
+        return done
+
+    monkeypatch.setattr(payment_store, "insert_many_by_driver", spy)
+    first, second = add_s1(services), add_s1(services, "Selam Tesfay")
+    report = services.payment_runs.start(RUN_DAY, gemeente="roermond", actor=BEHEERDER)
+    assert report.processed == (first, second) and report.instructions_created == 6
+    assert used == [("payment_instructions", 6, database.engine.dialect.name == "sqlite")]
+    stored = services.payment_runs.instructions(report.run_id)
+    assert [(i.household_id, i.category, i.amount, i.status.value) for i in stored] == [
+        (h, category, M(amount), "planned") for h in (first, second)
+        for category, amount in (("huur", "356.45"), ("zorgverzekering", "82.26"), ("leefgeld", "120.00"))]
+    assert all(i.created_at is not None and i.created_at.tzinfo is not None for i in stored)
+    assert_paid_exactly_once(database, services)

@@ -271,3 +271,42 @@ def test_the_remembered_codes_stay_bounded(monkeypatch):
         assert len(accounts._VALID_CODES) <= 3
     with pytest.raises(AccountCodeError):
         validate_code("huishouden:1:Basis")
+
+
+def test_rows_whose_keys_are_not_in_the_tables_column_order_still_go_through_the_driver(database):
+    """The payment instructions' rows name `status` and `created_at` before the payee's address, unlike the
+    table; the driver path must not quietly fall back to SQLAlchemy's row-by-row insert for that."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from budget_ledger.adapters.db.driver_inserts import insert_many_by_driver
+    from budget_ledger.adapters.db.models import journal_entries
+
+    now = datetime(2025, 6, 2, 7, 30, tzinfo=UTC)
+
+    def row(key):
+        values = {"idempotency_key": key, "request_hash": "0" * 64, "status": "draft", "booking_date": date(2025, 6, 2),
+                  "value_date": date(2025, 6, 2), "source": "batch_run", "rule": None, "actor": "a", "reason": "r",
+                  "household_id": None, "reverses_entry_id": None, "details": {"k": key}, "created_at": now}
+        return dict(reversed(list(values.items())))  # every key out of the table's order
+
+    def work(uow):
+        conn = uow.ledger.conn
+        used = insert_many_by_driver(conn, journal_entries, [row("order:0"), row("order:1")])
+        stored = conn.execute(select(journal_entries.c.idempotency_key, journal_entries.c.details,
+                                     journal_entries.c.booking_date, journal_entries.c.created_at)
+                              .where(journal_entries.c.idempotency_key.like("order:%"))
+                              .order_by(journal_entries.c.id)).all()
+        mixed = insert_many_by_driver(conn, journal_entries, [row("order:2"), {**row("order:3"), "extra": 1}])
+        conn.execute(journal_entries.delete().where(journal_entries.c.status == "draft"))
+        return used, stored, mixed
+
+    used, stored, mixed = transactions(database).run(work)
+    assert used == (database.engine.dialect.name == "sqlite")
+    assert mixed is False  # rows that do not all have the same columns: left to the caller
+    if used:
+        assert [(k, d, b) for k, d, b, _ in stored] == [("order:0", {"k": "order:0"}, date(2025, 6, 2)),
+                                                     ("order:1", {"k": "order:1"}, date(2025, 6, 2))]
+        assert all(c.replace(tzinfo=UTC) == now for *_, c in stored)
+
