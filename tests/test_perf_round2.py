@@ -251,7 +251,7 @@ def test_rows_inserted_by_the_driver_are_stored_as_sqlalchemy_stores_them(databa
         return used, raw, typed
 
     used, raw, typed = transactions(database).run(work)
-    assert used == (database.engine.dialect.name == "sqlite")
+    assert used  # sqlite3 and psycopg 3, the two drivers the project runs on
     by_kind = {}
     for key, *values in raw:
         by_kind.setdefault(key.split(":")[1], []).append(tuple(values))
@@ -303,10 +303,9 @@ def test_rows_whose_keys_are_not_in_the_tables_column_order_still_go_through_the
         return used, stored, mixed
 
     used, stored, mixed = transactions(database).run(work)
-    assert used == (database.engine.dialect.name == "sqlite")
+    assert used
     assert mixed is False  # rows that do not all have the same columns: left to the caller
-    if used:
-        assert [(k, d, b) for k, d, b, _ in stored] == [("order:0", {"k": "order:0"}, date(2025, 6, 2)),
-                                                     ("order:1", {"k": "order:1"}, date(2025, 6, 2))]
-        assert all(c.replace(tzinfo=UTC) == now for *_, c in stored)
+    assert [(k, d, b) for k, d, b, _ in stored] == [("order:0", {"k": "order:0"}, date(2025, 6, 2)),
+                                                 ("order:1", {"k": "order:1"}, date(2025, 6, 2))]
+    assert all(c.replace(tzinfo=UTC) == now for *_, c in stored)
 
