@@ -55,7 +55,7 @@ from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.gemeenten import Gemeente, require_gemeente
 from budget_ledger.ledger.entries import reversal_request
 from budget_ledger.ledger.money import Money
-from budget_ledger.planning import PlanningService, PlanResult, StoredFacts, current_trajectory
+from budget_ledger.planning import ACTIVE, PlanningService, PlanResult, StoredFacts
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.posting import post_one_in
 from budget_ledger.rules.plan import Flow, Movement, Severity
@@ -371,15 +371,18 @@ class PaymentRunService:
         skipped = [Skipped(h, "huishouden bestaat niet" + (f" in gemeente {gemeente}" if gemeente else ""))
                    for h in sorted(set(households or ()) - set(found))]
         in_scope = []
+        running = [status.value for status in ACTIVE]
         for start in range(0, len(found), self._chunk_size):
             chunk = found[start:start + self._chunk_size]
-            trajectories = uow.registry.trajectories_of_households(chunk)
+            # The start of the trajectory planning would take (`current_trajectory`: the running one that
+            # starts last), read as one date per household rather than as whole trajectories.
+            starts = uow.registry.running_trajectory_starts(chunk, running)
             for household_id in chunk:
-                trajectory = current_trajectory(trajectories.get(household_id, []))
-                if trajectory is None:
+                begins = starts.get(household_id)
+                if begins is None:
                     skipped.append(Skipped(household_id, "geen lopend ontzorgtraject"))
-                elif trajectory.start_date > run_date:
-                    skipped.append(Skipped(household_id, f"ontzorgtraject begint pas op {trajectory.start_date}"))
+                elif begins > run_date:
+                    skipped.append(Skipped(household_id, f"ontzorgtraject begint pas op {begins}"))
                 else:
                     in_scope.append(household_id)
         return in_scope, skipped

@@ -7,13 +7,18 @@ dataclasses here, so nothing above this module sees a row or a session.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Text, cast, func, insert, select, type_coerce, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
 
+from budget_ledger.adapters.db.models import UtcDateTime
 from budget_ledger.adapters.db.registry_tables import (
     budgetplans,
     creditor_payers,
@@ -48,7 +53,7 @@ from budget_ledger.expected_income import Coverage, ExpectedIncome, IncomeFreque
 from budget_ledger.gemeenten import Gemeente, GemeenteSettings, NewGemeente, PeriodAnchor
 from budget_ledger.household_profiles import AssignProfile, ProfileAssignment
 from budget_ledger.households import Household, LeefgeldAccount, Member, MemberRole, NewHousehold
-from budget_ledger.identifiers import PaymentReference
+from budget_ledger.identifiers import PaymentReference, PaymentReferenceKind
 from budget_ledger.ledger.money import Money
 from budget_ledger.payment_calendar import PaymentDayRule
 from budget_ledger.trajectories import (
@@ -137,6 +142,115 @@ def _by_household(items: Iterable[Any]) -> dict[int, list[Any]]:
     for item in items:
         grouped[item.household_id].append(item)
     return grouped
+
+
+# -- reading many rows at once ----------------------------------------------------------------------
+# A bulk payment run reads tens of thousands of rows per chunk of households through the readers below,
+# and their time went into the work per row in Python rather than into the database. So those readers
+# select only the columns their dataclass needs, unpack rows as tuples (attribute access on a Row is
+# slow), look enum members up in dicts, and within one call build equal immutable values once.
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+_E = TypeVar("_E", bound=Enum)
+
+
+class _ByValue(dict[Any, _E]):
+    """An enum's members by stored value: a dict lookup costs a fraction of the Enum constructor, which a
+    payment run called about a million times. A value that is no member still goes to the constructor, so
+    it fails with the error it always did."""
+
+    def __init__(self, enum: type[_E]) -> None:
+        super().__init__((member.value, member) for member in enum)
+        self.enum = enum
+
+    def __missing__(self, value: Any) -> _E:
+        return self.enum(value)
+
+
+class _Shared(dict[_K, _V]):
+    """Values made once per distinct key during one call, then shared by every row with that key.
+
+    Only for immutable values (amounts, addresses, payment-day rules, timestamps, tuples of text): rows
+    repeat them, and a lookup is cheaper than building a frozen dataclass again. Never for a dict, such as
+    a history line's details, which its holder could change under the others.
+    """
+
+    def __init__(self, make: Callable[[_K], _V]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: _K) -> _V:
+        value = self[key] = self.make(key)
+        return value
+
+
+_UTC_DATETIME = UtcDateTime()
+
+
+def _raw_timestamp(column: Any) -> ColumnElement[Any]:
+    """`column` (a UtcDateTime) read as its plain DateTime, without the TypeDecorator's two Python calls per
+    value; `_Timestamps` then makes each distinct value aware UTC with UtcDateTime's own code."""
+    return type_coerce(column, _UTC_DATETIME.impl).label(column.name)
+
+
+class _Timestamps(dict[Any, datetime | None]):
+    """Aware UTC datetimes by the value the driver returned for a `_raw_timestamp` column, each distinct
+    value converted once per call by UtcDateTime's own code (rows written together share their moment)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        super().__init__()
+        self.dialect = dialect
+
+    def __missing__(self, raw: Any) -> datetime | None:
+        value = self[raw] = _UTC_DATETIME.process_result_value(raw, self.dialect)
+        return value
+
+
+def _json_text(column: Any) -> ColumnElement[Any]:
+    """A JSON column as its stored text, so that equal lists are decoded once per call (`_text_tuples`)."""
+    return cast(column, Text).label(column.name)
+
+
+def _text_tuples() -> _Shared[str | None, tuple[Any, ...]]:
+    """Stored JSON lists as tuples, as `tuple(column or ())` made them from the decoded JSON column."""
+    return _Shared(lambda text: tuple(json.loads(text) or ()) if text is not None else ())
+
+
+def _address_of(columns: tuple[Any, ...]) -> PostalAddress | None:
+    """`_address` for the (town, country, street_name, building_number, postcode) columns."""
+    town, country, street_name, building_number, postcode = columns
+    if town is None:
+        return None
+    return PostalAddress(town=town, country=country, street_name=street_name, building_number=building_number,
+                         postcode=postcode)
+
+
+def _reference(kind: str, value: str) -> PaymentReference:
+    """`PaymentReference.from_storage` without its Enum constructor; an unknown kind is refused by it."""
+    known = _REFERENCE_KINDS.get(kind)
+    return PaymentReference(known, value) if known is not None else PaymentReference.from_storage(kind, value)
+
+
+def _payment_day(text: str | None) -> PaymentDayRule | None:
+    return PaymentDayRule.parse(text) if text else None
+
+
+_ANCHORS = _ByValue(PeriodAnchor)
+_CATEGORIES = _ByValue(CreditorCategory)
+_COVERAGES = _ByValue(Coverage)
+_FORMS = _ByValue(OntzorgingForm)
+_FREQUENCIES = _ByValue(Frequency)
+_INCOME_FREQUENCIES = _ByValue(IncomeFrequency)
+_INCOME_SOURCES = _ByValue(IncomeSource)
+_MILESTONE_KINDS = _ByValue(MilestoneKind)
+_OUTCOMES = _ByValue(EvaluationOutcome)
+_PAYERS = _ByValue(Payer)
+_PERMIT_TYPES = _ByValue(PermitType)
+_REASON_CODES = _ByValue(ReasonCode)
+_REFERENCE_KINDS = {kind.value: kind for kind in PaymentReferenceKind}
+_ROLES = _ByValue(MemberRole)
+_STATUSES = _ByValue(TrajectoryStatus)
 
 
 class SqlRegistryStore:
@@ -290,8 +404,12 @@ class SqlRegistryStore:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[Household]:
+        """The households in id order, with their members, begeleiders, latest eligibility decision and latest
+        leefgeld account (see "reading many rows at once": the payment run reads them by chunks)."""
+        h = households.c
         query = (
-            select(households, gemeenten.c.code.label("gemeente_code"))
+            select(h.id, h.gemeente_id, gemeenten.c.code, h.permit_type, h.has_bijstand, h.bijstand_start,
+                   h.housing_date, h.preferred_language, _raw_timestamp(h.created_at), h.created_by, h.bsn)
             .join(gemeenten, gemeenten.c.id == households.c.gemeente_id)
             .order_by(households.c.id)
         )
@@ -304,60 +422,67 @@ class SqlRegistryStore:
             query = query.where(households.c.id.in_(assigned))
         if limit is not None:
             query = query.limit(limit).offset(offset)
-        rows = list(self.conn.execute(query))
+        rows = self.conn.execute(query).all()
         if not rows:
             return []
-        found_ids = [row.id for row in rows]
+        found_ids = [row[0] for row in rows]
+        timestamps = _Timestamps(self.conn.dialect)
+        m = household_members.c
         members: dict[int, list[Member]] = defaultdict(list)
-        for m in self.conn.execute(
-            select(household_members).where(household_members.c.household_id.in_(found_ids)).order_by(household_members.c.id)
+        for household_id, member_id, name, date_of_birth, role, joined_on in self.conn.execute(
+            select(m.household_id, m.id, m.name, m.date_of_birth, m.role, m.joined_on)
+            .where(m.household_id.in_(found_ids)).order_by(m.id)
         ).all():
-            members[m.household_id].append(Member(m.id, m.name, m.date_of_birth, MemberRole(m.role), m.joined_on))
+            members[household_id].append(Member(member_id, name, date_of_birth, _ROLES[role], joined_on))
         begeleiders: dict[int, list[str]] = defaultdict(list)
-        for b in self.conn.execute(
-            select(household_begeleiders)
+        for household_id, name in self.conn.execute(
+            select(household_begeleiders.c.household_id, household_begeleiders.c.begeleider)
             .where(household_begeleiders.c.household_id.in_(found_ids))
             .order_by(household_begeleiders.c.begeleider)
-        ):
-            begeleiders[b.household_id].append(b.begeleider)
-        latest = (
-            select(func.max(eligibility_decisions.c.id))
-            .where(eligibility_decisions.c.household_id.in_(found_ids))
-            .group_by(eligibility_decisions.c.household_id)
-        )
+        ).all():
+            begeleiders[household_id].append(name)
+        e = eligibility_decisions.c
+        latest = select(func.max(e.id)).where(e.household_id.in_(found_ids)).group_by(e.household_id)
         decisions = {
-            row.household_id: _decision(row)
-            for row in self.conn.execute(select(eligibility_decisions).where(eligibility_decisions.c.id.in_(latest)))
+            household_id: EligibilityDecision(
+                decision_id, household_id, eligible, _REASON_CODES[reason_code], _FORMS[form], override,
+                override_reason, policy_reference, timestamps[decided_at], decided_by)
+            for (decision_id, household_id, eligible, reason_code, form, override, override_reason, policy_reference,
+                 decided_at, decided_by) in self.conn.execute(
+                select(e.id, e.household_id, e.eligible, e.reason_code, e.form, e.override, e.override_reason,
+                       e.policy_reference, _raw_timestamp(e.decided_at), e.decided_by).where(e.id.in_(latest))
+            ).all()
         }
-        latest_account = (
-            select(func.max(household_leefgeld_accounts.c.id))
-            .where(household_leefgeld_accounts.c.household_id.in_(found_ids))
-            .group_by(household_leefgeld_accounts.c.household_id)
-        )
+        a = household_leefgeld_accounts.c
+        latest_account = select(func.max(a.id)).where(a.household_id.in_(found_ids)).group_by(a.household_id)
         leefgeld_accounts = {
-            row.household_id: _leefgeld_account(row)
-            for row in self.conn.execute(
-                select(household_leefgeld_accounts).where(household_leefgeld_accounts.c.id.in_(latest_account)))
+            household_id: LeefgeldAccount(account_id, household_id, iban, bic, holder, timestamps[recorded_at],
+                                          recorded_by)
+            for account_id, household_id, iban, bic, holder, recorded_at, recorded_by in self.conn.execute(
+                select(a.id, a.household_id, a.iban, a.bic, a.account_holder_name, _raw_timestamp(a.recorded_at),
+                       a.recorded_by).where(a.id.in_(latest_account))
+            ).all()
         }
         return [
             Household(
-                id=row.id,
-                gemeente_id=row.gemeente_id,
-                gemeente_code=row.gemeente_code,
-                permit_type=PermitType(row.permit_type),
-                has_bijstand=row.has_bijstand,
-                bijstand_start=row.bijstand_start,
-                housing_date=row.housing_date,
-                preferred_language=row.preferred_language,
-                members=tuple(members[row.id]),
-                begeleiders=tuple(begeleiders[row.id]),
-                eligibility=decisions[row.id],
-                created_at=row.created_at,
-                created_by=row.created_by,
-                bsn=row.bsn,
-                leefgeld_account=leefgeld_accounts.get(row.id),
+                id=household_id,
+                gemeente_id=gemeente_id,
+                gemeente_code=gemeente_code,
+                permit_type=_PERMIT_TYPES[permit_type],
+                has_bijstand=has_bijstand,
+                bijstand_start=bijstand_start,
+                housing_date=housing_date,
+                preferred_language=preferred_language,
+                members=tuple(members.get(household_id, ())),
+                begeleiders=tuple(begeleiders.get(household_id, ())),
+                eligibility=decisions[household_id],
+                created_at=timestamps[created_at],
+                created_by=created_by,
+                bsn=bsn,
+                leefgeld_account=leefgeld_accounts.get(household_id),
             )
-            for row in rows
+            for (household_id, gemeente_id, gemeente_code, permit_type, has_bijstand, bijstand_start, housing_date,
+                 preferred_language, created_at, created_by, bsn) in rows
         ]
 
     # -- leefgeld accounts --------------------------------------------------------------------
@@ -531,46 +656,67 @@ class SqlRegistryStore:
     def trajectories_of_households(self, household_ids: Collection[int]) -> dict[int, list[Trajectory]]:
         return _by_household(self._trajectories(trajectories.c.household_id.in_(sorted(set(household_ids)))))
 
+    def running_trajectory_starts(self, household_ids: Collection[int], statuses: Collection[str]) -> dict[int, date]:
+        """Per household, the latest start_date among its trajectories in `statuses`: the start of the one
+        `planning.current_trajectory` picks, read as one date per household (a payment run's scope). A
+        household without such a trajectory is left out."""
+        t = trajectories.c
+        query = (select(t.household_id, func.max(t.start_date))
+                 .where(t.household_id.in_(sorted(set(household_ids))), t.status.in_(list(statuses)))
+                 .group_by(t.household_id))
+        return {household_id: start for household_id, start in self.conn.execute(query).all()}
+
     def _trajectories(self, condition: Any) -> list[Trajectory]:
-        rows = list(self.conn.execute(select(trajectories).where(condition).order_by(trajectories.c.id)))
+        """The trajectories with their milestones and history (see "reading many rows at once")."""
+        t = trajectories.c
+        rows = self.conn.execute(
+            select(t.id, t.household_id, t.anchor, t.start_date, t.minimum_last_day, t.last_day, t.status, t.ended_on,
+                   t.version).where(condition).order_by(t.id)
+        ).all()
         if not rows:
             return []
-        ids = [row.id for row in rows]
+        ids = [row[0] for row in rows]
+        m = trajectory_milestones.c
         milestones: dict[int, list[Milestone]] = defaultdict(list)
-        for m in self.conn.execute(
-            select(trajectory_milestones)
-            .where(trajectory_milestones.c.trajectory_id.in_(ids))
-            .order_by(trajectory_milestones.c.due_on, trajectory_milestones.c.id)
-        ).all():
-            milestones[m.trajectory_id].append(
-                Milestone(m.id, MilestoneKind(m.kind), m.due_from, m.due_on, m.completed_on,
-                          EvaluationOutcome(m.outcome) if m.outcome else None, m.note, m.recorded_by)
+        for trajectory_id, milestone_id, kind, due_from, due_on, completed_on, outcome, note, recorded_by in (
+            self.conn.execute(
+                select(m.trajectory_id, m.id, m.kind, m.due_from, m.due_on, m.completed_on, m.outcome, m.note,
+                       m.recorded_by).where(m.trajectory_id.in_(ids)).order_by(m.due_on, m.id)
+            ).all()
+        ):
+            milestones[trajectory_id].append(
+                Milestone(milestone_id, _MILESTONE_KINDS[kind], due_from, due_on, completed_on,
+                          _OUTCOMES[outcome] if outcome else None, note, recorded_by)
             )
+        timestamps = _Timestamps(self.conn.dialect)
+        h = trajectory_history.c
         history: dict[int, list[HistoryLine]] = defaultdict(list)
-        for h in self.conn.execute(
-            select(trajectory_history).where(trajectory_history.c.trajectory_id.in_(ids)).order_by(trajectory_history.c.id)
+        for trajectory_id, at, actor, action, from_status, to_status, details in self.conn.execute(
+            select(h.trajectory_id, _raw_timestamp(h.at), h.actor, h.action, h.from_status, h.to_status, h.details)
+            .where(h.trajectory_id.in_(ids)).order_by(h.id)
         ).all():
-            history[h.trajectory_id].append(
-                HistoryLine(h.at, h.actor, h.action,
-                            TrajectoryStatus(h.from_status) if h.from_status else None,
-                            TrajectoryStatus(h.to_status) if h.to_status else None,
-                            h.details or {})
+            history[trajectory_id].append(
+                HistoryLine(timestamps[at], actor, action,
+                            _STATUSES[from_status] if from_status else None,
+                            _STATUSES[to_status] if to_status else None,
+                            details or {})
             )
         return [
             Trajectory(
-                id=row.id,
-                household_id=row.household_id,
-                anchor=PeriodAnchor(row.anchor),
-                start_date=row.start_date,
-                minimum_last_day=row.minimum_last_day,
-                last_day=row.last_day,
-                status=TrajectoryStatus(row.status),
-                ended_on=row.ended_on,
-                version=row.version,
-                milestones=tuple(milestones[row.id]),
-                history=tuple(history[row.id]),
+                id=trajectory_id,
+                household_id=household_id,
+                anchor=_ANCHORS[anchor],
+                start_date=start_date,
+                minimum_last_day=minimum_last_day,
+                last_day=last_day,
+                status=_STATUSES[status],
+                ended_on=ended_on,
+                version=version,
+                milestones=tuple(milestones.get(trajectory_id, ())),
+                history=tuple(history.get(trajectory_id, ())),
             )
-            for row in rows
+            for (trajectory_id, household_id, anchor, start_date, minimum_last_day, last_day, status, ended_on,
+                 version) in rows
         ]
 
     # -- creditors ----------------------------------------------------------------------------
@@ -647,37 +793,55 @@ class SqlRegistryStore:
         return _by_household(self._creditors(creditors.c.household_id.in_(sorted(set(household_ids)))))
 
     def _creditors(self, condition: Any) -> list[Creditor]:
-        rows = list(self.conn.execute(select(creditors).where(condition).order_by(creditors.c.id)))
+        """The creditors with their schedules and payers (see "reading many rows at once")."""
+        c = creditors.c
+        rows = self.conn.execute(
+            select(c.id, c.household_id, c.organisation, c.account_holder_name, c.iban, c.bic, c.category,
+                   c.reference_kind, c.reference_value, c.town, c.country, c.street_name, c.building_number,
+                   c.postcode, _raw_timestamp(c.address_recorded_at), c.address_recorded_by)
+            .where(condition).order_by(c.id)
+        ).all()
         if not rows:
             return []
-        ids = [row.id for row in rows]
+        ids = [row[0] for row in rows]
+        amounts = _Shared(Money)
+        s = creditor_schedules.c
         schedules: dict[int, list[Schedule]] = defaultdict(list)
-        for s in self.conn.execute(
-            select(creditor_schedules).where(creditor_schedules.c.creditor_id.in_(ids)).order_by(creditor_schedules.c.valid_from)
+        for creditor_id, schedule_id, cents, frequency, day, valid_from, valid_to in self.conn.execute(
+            select(s.creditor_id, s.id, s.amount_cents, s.frequency, s.day, s.valid_from, s.valid_to)
+            .where(s.creditor_id.in_(ids)).order_by(s.valid_from)
         ).all():
-            schedules[s.creditor_id].append(_schedule(s))
+            schedules[creditor_id].append(
+                Schedule(schedule_id, amounts[cents], _FREQUENCIES[frequency], day, valid_from, valid_to))
+        timestamps = _Timestamps(self.conn.dialect)
+        p = creditor_payers.c
         payers: dict[int, list[PayerPeriod]] = defaultdict(list)
-        for p in self.conn.execute(
-            select(creditor_payers).where(creditor_payers.c.creditor_id.in_(ids)).order_by(creditor_payers.c.valid_from)
+        for creditor_id, payer, valid_from, recorded_at, recorded_by, reason in self.conn.execute(
+            select(p.creditor_id, p.payer, p.valid_from, _raw_timestamp(p.recorded_at), p.recorded_by, p.reason)
+            .where(p.creditor_id.in_(ids)).order_by(p.valid_from)
         ).all():
-            payers[p.creditor_id].append(PayerPeriod(Payer(p.payer), p.valid_from, p.recorded_at, p.recorded_by, p.reason))
+            payers[creditor_id].append(PayerPeriod(_PAYERS[payer], valid_from, timestamps[recorded_at], recorded_by,
+                                                   reason))
+        addresses = _Shared(_address_of)
         return [
             Creditor(
-                id=row.id,
-                household_id=row.household_id,
-                organisation=row.organisation,
-                account_holder_name=row.account_holder_name,
-                iban=row.iban,
-                bic=row.bic,
-                category=CreditorCategory(row.category),
-                reference=PaymentReference.from_storage(row.reference_kind, row.reference_value),
-                schedules=tuple(schedules[row.id]),
-                payers=tuple(payers[row.id]),
-                address=_address(row),
-                address_recorded_at=row.address_recorded_at,
-                address_recorded_by=row.address_recorded_by,
+                id=creditor_id,
+                household_id=household_id,
+                organisation=organisation,
+                account_holder_name=account_holder_name,
+                iban=iban,
+                bic=bic,
+                category=_CATEGORIES[category],
+                reference=_reference(reference_kind, reference_value),
+                schedules=tuple(schedules.get(creditor_id, ())),
+                payers=tuple(payers.get(creditor_id, ())),
+                address=addresses[town, country, street_name, building_number, postcode],
+                address_recorded_at=timestamps[address_recorded_at],
+                address_recorded_by=address_recorded_by,
             )
-            for row in rows
+            for (creditor_id, household_id, organisation, account_holder_name, iban, bic, category, reference_kind,
+                 reference_value, town, country, street_name, building_number, postcode, address_recorded_at,
+                 address_recorded_by) in rows
         ]
 
     # -- expected income ----------------------------------------------------------------------
@@ -707,26 +871,40 @@ class SqlRegistryStore:
         return self._incomes(expected_income.c.depends_on_creditor_id == creditor_id)
 
     def _incomes(self, condition: Any) -> list[ExpectedIncome]:
+        """The expected incomes (see "reading many rows at once")."""
+        i = expected_income.c
+        query = select(
+            i.id, i.household_id, i.source, i.amount_cents, i.frequency, i.coverage, i.payment_day, i.entitlement_from,
+            i.valid_to, i.conditions_met_on, i.first_expected_on, i.first_expected_latest, i.depends_on_creditor_id,
+            _json_text(i.payer_ibans), _json_text(i.references), _raw_timestamp(i.updated_at), i.rejected_on,
+            i.rejection_reason,
+        ).where(condition).order_by(i.id)
+        amounts = _Shared(Money)
+        payment_days = _Shared(_payment_day)
+        text_tuples = _text_tuples()
+        timestamps = _Timestamps(self.conn.dialect)
         return [
             ExpectedIncome(
-                id=row.id,
-                household_id=row.household_id,
-                source=IncomeSource(row.source),
-                amount=Money(row.amount_cents),
-                frequency=IncomeFrequency(row.frequency),
-                coverage=Coverage(row.coverage),
-                payment_day=PaymentDayRule.parse(row.payment_day) if row.payment_day else None,
-                entitlement_from=row.entitlement_from,
-                valid_to=row.valid_to,
-                conditions_met_on=row.conditions_met_on,
-                first_expected_on=row.first_expected_on,
-                first_expected_latest=row.first_expected_latest,
-                depends_on_creditor_id=row.depends_on_creditor_id,
-                payer_ibans=tuple(row.payer_ibans or ()),
-                references=tuple(row.references or ()),
-                updated_at=row.updated_at,
-                rejected_on=row.rejected_on,
-                rejection_reason=row.rejection_reason,
+                id=income_id,
+                household_id=household_id,
+                source=_INCOME_SOURCES[source],
+                amount=amounts[cents],
+                frequency=_INCOME_FREQUENCIES[frequency],
+                coverage=_COVERAGES[coverage],
+                payment_day=payment_days[payment_day],
+                entitlement_from=entitlement_from,
+                valid_to=valid_to,
+                conditions_met_on=conditions_met_on,
+                first_expected_on=first_expected_on,
+                first_expected_latest=first_expected_latest,
+                depends_on_creditor_id=depends_on_creditor_id,
+                payer_ibans=text_tuples[payer_ibans],
+                references=text_tuples[references],
+                updated_at=timestamps[updated_at],
+                rejected_on=rejected_on,
+                rejection_reason=rejection_reason,
             )
-            for row in self.conn.execute(select(expected_income).where(condition).order_by(expected_income.c.id)).all()
+            for (income_id, household_id, source, cents, frequency, coverage, payment_day, entitlement_from, valid_to,
+                 conditions_met_on, first_expected_on, first_expected_latest, depends_on_creditor_id, payer_ibans,
+                 references, updated_at, rejected_on, rejection_reason) in self.conn.execute(query).all()
         ]
