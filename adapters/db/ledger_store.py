@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from operator import attrgetter
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Result, String, and_, bindparam, func, insert, select, type_coerce, update
 
 from budget_ledger.adapters.db.driver_inserts import insert_many_by_driver
 from budget_ledger.adapters.db.models import accounts, journal_entries, postings
@@ -61,12 +61,124 @@ _INSERT_POSTING_SQL = "INSERT INTO postings (entry_id, account_id, amount_cents)
 _ADD_BALANCE_SQL = "UPDATE accounts SET balance_cents=(accounts.balance_cents + ?) WHERE accounts.id = ?"
 
 
+# -- reading entries ----------------------------------------------------------------------------
+# The dates are read as the driver hands them over (ISO text on SQLite, `date`s from psycopg; type_coerce
+# renders no CAST) and converted once per distinct value by `_Dates`: a book has few dates, and the Date
+# type's per-value parsing was a measurable share of the bulk run's reads.
 _ENTRY_COLUMNS = (
-    journal_entries.c.id, journal_entries.c.idempotency_key, journal_entries.c.booking_date,
-    journal_entries.c.value_date, journal_entries.c.reason, journal_entries.c.actor, journal_entries.c.source,
-    journal_entries.c.rule, journal_entries.c.household_id, journal_entries.c.reverses_entry_id,
+    journal_entries.c.id, journal_entries.c.idempotency_key, type_coerce(journal_entries.c.booking_date, String),
+    type_coerce(journal_entries.c.value_date, String), journal_entries.c.reason, journal_entries.c.actor,
+    journal_entries.c.source, journal_entries.c.rule, journal_entries.c.household_id,
+    journal_entries.c.reverses_entry_id,
 )
+_POSTING_COLUMNS = (postings.c.entry_id, accounts.c.code, postings.c.amount_cents, accounts.c.household_id)
 _SOURCES = {source.value: source for source in EntrySource}
+# The entries touching a chunk of households: one condition (the index on accounts.household_id, then the one
+# on postings.account_id) that both statements below repeat, instead of lists of entry ids sent back and forth.
+# correlate(None): the subquery reads its own postings, never the enclosing statement's.
+_households_entry_ids = (
+    select(postings.c.entry_id)
+    .join(accounts, accounts.c.id == postings.c.account_id)
+    .where(accounts.c.household_id.in_(bindparam("households", expanding=True)))
+    .correlate(None)
+)
+# Postings in (entry, posting id) order, so they are grouped per entry as they come (SQLite walks the index on
+# postings.entry_id, no sort). The postings of drafts come along and are never used.
+_household_postings = (
+    select(*_POSTING_COLUMNS)
+    .join(accounts, accounts.c.id == postings.c.account_id)
+    .where(postings.c.entry_id.in_(_households_entry_ids))
+    .order_by(postings.c.entry_id, postings.c.id)
+)
+_household_entries = select(*_ENTRY_COLUMNS).where(
+    journal_entries.c.id.in_(_households_entry_ids), journal_entries.c.status == "posted")
+_household_balances = select(
+    accounts.c.household_id, accounts.c.code, accounts.c.type, accounts.c.balance_cents
+).where(accounts.c.household_id.in_(bindparam("households", expanding=True)))
+_BALANCE_SIGNS = {kind.value: kind.normal_sign for kind in AccountType}
+_PART = 1000  # rows fetched and turned into values at a time
+
+
+class _Dates(dict[object, date]):
+    """Dates by their raw value, each converted once by the Date type's own result processing on this
+    database (none on PostgreSQL, whose driver already returns dates)."""
+
+    def __init__(self, dialect) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self._process = journal_entries.c.booking_date.type.dialect_impl(dialect).result_processor(dialect, None)
+
+    def __missing__(self, raw: object) -> date:
+        value = self[raw] = raw if self._process is None else self._process(raw)
+        return value
+
+
+class _Postings(dict[tuple[str, int], Posting]):
+    """Postings by (account code, cents). A posting is an immutable value: one read many times (the same
+    amount on the same account, month after month) is built and validated once, and so is each amount."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._amounts: dict[int, Money] = {}
+
+    def __missing__(self, key: tuple[str, int]) -> Posting:
+        code, cents = key
+        amount = self._amounts.get(cents)
+        if amount is None:
+            amount = self._amounts[cents] = Money(cents)
+        posting = self[key] = Posting(code, amount)
+        return posting
+
+
+class _EntryReader:
+    """Builds PostedEntry values from results of `_POSTING_COLUMNS` and `_ENTRY_COLUMNS`, with one memo of dates
+    and postings for all the statements of one read.
+
+    Results are consumed `_PART` rows at a time rather than all at once: the rows then die young, so the
+    garbage collector does not carry tens of thousands of them into its oldest generation (whose collections
+    get dearer the more a process holds; this was a large share of the bulk run's reading time)."""
+
+    def __init__(self, dialect, households: Collection[int] = ()) -> None:  # type: ignore[no-untyped-def]
+        self.dates = _Dates(dialect)
+        self.postings = _Postings()
+        self.households = households
+        self.touching: dict[int, set[int]] = defaultdict(set)
+        """Entry id → the ones of `households` whose accounts it touches."""
+
+    def lines(self, result: Result) -> dict[int, list[Posting]]:
+        """Each entry's postings, from rows in posting-id order within each entry (an entry's rows together,
+        as ordered by (entry id, posting id), so its list is looked up once per entry, not once per row)."""
+        memo, households, touching = self.postings, self.households, self.touching
+        lines: dict[int, list[Posting]] = {}
+        current: int | None = None
+        group: list[Posting] = []
+        for part in result.partitions(_PART):
+            for entry_id, code, cents, household_id in part:
+                if entry_id != current:
+                    current = entry_id
+                    group = lines.setdefault(entry_id, [])
+                group.append(memo[code, cents])
+                if household_id in households:
+                    touching[entry_id].add(household_id)
+        return lines
+
+    def entries(self, result: Result, lines: Mapping[int, list[Posting]]) -> Iterator[PostedEntry]:
+        dates, sources = self.dates, _SOURCES
+        for part in result.partitions(_PART):
+            for (entry_id, key, booking_date, value_date, reason, actor, source, rule, household_id,
+                 reverses_entry_id) in part:
+                yield PostedEntry(
+                    id=entry_id,
+                    idempotency_key=key,
+                    booking_date=dates[booking_date],
+                    value_date=dates[value_date],
+                    postings=tuple(lines.get(entry_id, ())),
+                    reason=reason,
+                    actor=actor,
+                    source=sources.get(source) or EntrySource(source),
+                    rule=rule,
+                    household_id=household_id,
+                    reverses_entry_id=reverses_entry_id,
+                )
 
 
 _entry_ids_by_key = select(journal_entries.c.idempotency_key, journal_entries.c.id).where(
@@ -277,84 +389,56 @@ class SqlLedgerStore:
 
     def balances_of_households(self, household_ids: Collection[int]) -> dict[int, dict[str, Money]]:
         """Each household's account balances (code → balance seen from the account's normal side), for
-        many households in one go (the bulk payment run)."""
+        many households in one go (the bulk payment run). Most balances repeat (zero, a fixed amount), so
+        each distinct amount is one Money; rows are consumed a part at a time (see `_EntryReader`)."""
         found: dict[int, dict[str, Money]] = defaultdict(dict)
-        signs = {t.value: t.normal_sign for t in AccountType}
-        query = select(accounts.c.household_id, accounts.c.code, accounts.c.type, accounts.c.balance_cents)
+        amounts: dict[int, Money] = {}
+        signs = _BALANCE_SIGNS
         for chunk in _chunks(sorted(set(household_ids))):
-            for household_id, code, kind, cents in self.conn.execute(
-                    query.where(accounts.c.household_id.in_(list(chunk)))).all():
-                found[household_id][code] = Money(cents * signs[kind])
+            for part in self.conn.execute(_household_balances, {"households": list(chunk)}).partitions(_PART):
+                for household_id, code, kind, cents in part:
+                    cents *= signs[kind]
+                    amount = amounts.get(cents)
+                    if amount is None:
+                        amount = amounts[cents] = Money(cents)
+                    found[household_id][code] = amount
         return found
 
     def entries_of_households(self, household_ids: Collection[int]) -> dict[int, list[PostedEntry]]:
         """Each household's posted entries (those touching its accounts), in booking order, for many
         households in one go: what `iter_entries(household_id=...)` gives for one.
 
-        Per chunk of households: the entries and their postings selected by one condition (a subquery on the
-        chunk's accounts), not by lists of entry ids; which household an entry touches is read off the
-        postings' accounts in the same pass (every posting of a touching entry is read anyway)."""
+        Per chunk of households two statements select by one condition (a subquery on the chunk's accounts):
+        the postings, in entry order, then the entries. Which of the households an entry touches is read off
+        its postings' accounts (all of an entry's postings are read, so an entry touching households of two
+        chunks is complete in either)."""
         wanted = set(household_ids)
-        touching: dict[int, set[int]] = defaultdict(set)
+        reader = _EntryReader(self.conn.dialect, wanted)
         loaded: dict[int, PostedEntry] = {}
-        memo: dict[tuple[str, int], Posting] = {}
         for chunk in _chunks(sorted(wanted)):
-            ids = (select(postings.c.entry_id)
-                   .join(accounts, accounts.c.id == postings.c.account_id)
-                   .where(accounts.c.household_id.in_(list(chunk))))
-            for entry_id, entry in self._entries_where(journal_entries.c.id.in_(ids), memo,
-                                                       touching=touching, households=wanted).items():
-                if entry_id not in loaded:
-                    loaded[entry_id] = entry
-        ordered = sorted(loaded.values(), key=attrgetter("booking_date", "id"))
+            params = {"households": list(chunk)}
+            lines = reader.lines(self.conn.execute(_household_postings, params))
+            for entry in reader.entries(self.conn.execute(_household_entries, params), lines):
+                loaded.setdefault(entry.id, entry)
         found: dict[int, list[PostedEntry]] = defaultdict(list)
-        for entry in ordered:
+        touching = reader.touching
+        for entry in sorted(loaded.values(), key=attrgetter("booking_date", "id")):
             for household_id in touching[entry.id]:
                 found[household_id].append(entry)
         return found
 
-    def _entries_where(self, condition, memo: dict[tuple[str, int], Posting] | None = None, *,  # type: ignore[no-untyped-def]
-                       touching: dict[int, set[int]] | None = None, households: Collection[int] = ()
-                       ) -> dict[int, PostedEntry]:
-        """The posted entries matching `condition` (on journal_entries), with their postings in id order.
-
-        Only the columns a PostedEntry holds are read, as plain rows. Postings are immutable values: one
-        (account, amount) pair read twice is built (and validated) once, in `memo` when the caller keeps one."""
-        memo = {} if memo is None else memo
-        lines: dict[int, list[Posting]] = defaultdict(list)
-        posting_query = (
-            select(postings.c.entry_id, accounts.c.code, postings.c.amount_cents, accounts.c.household_id)
+    def _entries_where(self, condition) -> dict[int, PostedEntry]:  # type: ignore[no-untyped-def]
+        """The posted entries matching `condition` (on journal_entries), with their postings in id order."""
+        reader = _EntryReader(self.conn.dialect)
+        lines = reader.lines(self.conn.execute(
+            select(*_POSTING_COLUMNS)
             .join(accounts, accounts.c.id == postings.c.account_id)
             .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
             .where(condition)
-            .order_by(postings.c.id)
-        )
-        for entry_id, code, cents, household_id in self.conn.execute(posting_query).all():
-            posting = memo.get((code, cents))
-            if posting is None:
-                posting = memo[(code, cents)] = Posting(code, Money(cents))
-            lines[entry_id].append(posting)
-            if touching is not None and household_id in households:
-                touching[entry_id].add(household_id)
-        entries: dict[int, PostedEntry] = {}
-        sources = _SOURCES
-        for (entry_id, key, booking_date, value_date, reason, actor, source, rule, household_id,
-             reverses_entry_id) in self.conn.execute(
-                select(*_ENTRY_COLUMNS).where(condition, journal_entries.c.status == "posted")).all():
-            entries[entry_id] = PostedEntry(
-                id=entry_id,
-                idempotency_key=key,
-                booking_date=booking_date,
-                value_date=value_date,
-                postings=tuple(lines[entry_id]),
-                reason=reason,
-                actor=actor,
-                source=sources.get(source) or EntrySource(source),
-                rule=rule,
-                household_id=household_id,
-                reverses_entry_id=reverses_entry_id,
-            )
-        return entries
+            .order_by(postings.c.entry_id, postings.c.id)
+        ))
+        entry_rows = self.conn.execute(select(*_ENTRY_COLUMNS).where(condition, journal_entries.c.status == "posted"))
+        return {entry.id: entry for entry in reader.entries(entry_rows, lines)}
 
     # -- balances -----------------------------------------------------------------------------
 
