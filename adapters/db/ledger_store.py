@@ -330,7 +330,7 @@ class SqlLedgerStore:
             }
             for r, h in zip(requests, hashes, strict=True)
         ]
-        if self._driver_many and insert_many_by_driver(self.conn, journal_entries, entry_rows):
+        if insert_many_by_driver(self.conn, journal_entries, entry_rows):  # SQLite and psycopg: the driver
             ids_by_key: dict[str, int] = {}
             for chunk in _chunks([r.idempotency_key for r in requests]):
                 ids_by_key.update(self.conn.execute(_entry_ids_by_key, {"keys": list(chunk)}).all())
