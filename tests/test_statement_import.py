@@ -154,6 +154,62 @@ def test_a_large_import_refreshes_the_statistics_of_the_bank_lines_and_stays_one
         assert analysed and analysed > 0
 
 
+@pytest.mark.postgresql
+def test_a_database_user_who_may_not_analyse_bank_lines_still_imports_a_large_statement_whole(
+        database, profile_catalog, exported_run, monkeypatch):
+    """Production may run the service as a user that can read and write the tables but does not own them,
+    and only an owner may ANALYZE (PostgreSQL skips it with a warning). The import must not depend on it:
+    every line is imported, the statistics stay as they were, and the next import knows every line."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("ANALYZE privileges are PostgreSQL's")
+    import uuid
+
+    from conftest import make_settings
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    import budget_ledger.adapters.db.bank_store as bank_store
+    from budget_ledger.adapters.db.bootstrap import services as build
+    from budget_ledger.adapters.db.engine import Database
+
+    monkeypatch.setattr(bank_store, "_ANALYZE_AFTER", 1)
+    h, run_id, exported = exported_run
+    url = make_url(database.settings.database_url)
+    role = f"bl_app_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def analysed() -> int:
+        with admin.connect() as conn:
+            return conn.execute(text("SELECT coalesce(analyze_count, 0) + coalesce(autoanalyze_count, 0) "
+                                     "FROM pg_stat_user_tables WHERE relname = 'bank_lines'")).scalar() or 0
+
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'))
+        conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+    app = Database(make_settings(url.set(username=role, password=None).render_as_string(hide_password=False)))
+    try:
+        with app.engine.connect() as conn:  # the premise: this user is not the owner and may not analyse
+            assert conn.execute(text("SELECT tableowner <> current_user FROM pg_tables "
+                                     "WHERE tablename = 'bank_lines'")).scalar() is True
+        before = analysed()
+        as_app = build(app, catalog=profile_catalog)
+        first = as_app.bank_import.import_file(march_18(exported), "bank-import").statements[0]
+        assert (first.lines_new, first.lines_known) == (2, 0)
+        assert {i.category: i.status for i in as_app.payment_runs.instructions(run_id) if i.category in exported} \
+            == {"huur": InstructionStatus.EXECUTED, "zorgverzekering": InstructionStatus.EXECUTED}
+        again = as_app.bank_import.import_file(march_18(exported), "bank-import").statements[0]
+        assert (again.lines_new, again.lines_known) == (0, 2)
+        assert count_rows(database, "bank_lines") == 2
+        assert analysed() == before  # skipped, not failed: nothing was analysed and nothing was lost
+    finally:
+        app.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        admin.dispose()
+
+
 def test_lines_without_a_bank_reference_are_known_again_by_what_the_bank_said(services, exported_run):
     h, _, exported = exported_run
     same = [entry(0, date(2025, 3, 19), tx("10.00", counterparty_iban="NL91ABNA0417164300", remittance_text="gift")),
