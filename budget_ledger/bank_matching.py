@@ -288,6 +288,16 @@ def _expected_income(line: Line, index: MatchingIndex) -> Decision | None:
     if not fits:
         return None
     households = sorted({income.household_id for income, _ in fits})
+    named = set(_households_named_by(line, index))
+    if named and not named.intersection(households):
+        # The remittance names a household (kenmerk, BSN) none of whose expected payments this amount fits:
+        # it is that household's money all the same (a late back-payment over more months, a correction),
+        # never the money of another household whose expectation the amount happens to fit. A person says
+        # what it is for.
+        return Decision(None, f"de omschrijving noemt huishouden {', '.join(str(h) for h in sorted(named))}, maar "
+                              f"{t.amount.format_nl()} van {t.counterparty_name or t.counterparty_iban} past bij "
+                              f"geen verwachte betaling daarvan (wel bij die van een ander huishouden)",
+                        candidates=tuple(sorted(named)))
     if len(households) > 1:
         named = _named_households(line, households, [i for i, _ in fits], index)
         if len(named) != 1:

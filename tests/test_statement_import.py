@@ -304,6 +304,37 @@ def test_income_is_matched_by_payer_amount_and_date_and_named_by_the_remittance(
     assert ambiguous.status is LineStatus.UNMATCHED and sorted(ambiguous.details["candidates"]) == [a, b]
 
 
+def test_a_toeslag_naming_one_household_is_never_booked_for_another_whose_expectation_its_amount_fits(
+        services, two_in_deventer):
+    """Samir's zorgtoeslag arrives late, as one back-payment of four months (524.00), with his BSN. It fits
+    none of his expected payments, but it is exactly what a third household expects from the same
+    Belastingdienst IBAN that day. The remittance names Samir: the money is his, never the other
+    household's (the simulation found the Belastingdienst's lines booked for the wrong household)."""
+    _, samir = two_in_deventer
+    other = single(services, gemeente_code="deventer", bijstand_start=date(2025, 3, 1), housing_date=date(2025, 3, 1),
+                   members=[{"name": "Lina Tesfay", "date_of_birth": date(1991, 3, 1), "role": "aanvrager"}]
+                   ).household.id
+    services.income.add(other, {"source": "zorgtoeslag", "amount": "131.00", "entitlement_from": date(2025, 3, 1),
+                                "first_expected_on": date(2025, 5, 20), "payer_ibans": [BELASTINGDIENST]}, BEHEERDER)
+    trajectory = services.trajectories.start(other, {}, BEHEERDER)
+    services.trajectories.activate(trajectory.id, BEHEERDER)
+
+    late = entry(0, date(2025, 5, 20), tx("524.00", counterparty_iban=BELASTINGDIENST, counterparty_name="Belastingdienst",
+                                          remittance_text="ZORGTOESLAG 2025 BSN 123456782"), ref="L1")
+    services.bank_import.import_file(statement(late), "bank-import")
+    with services.bank_queue._tx.open() as uow:  # noqa: SLF001 - read the stored line as an auditor would
+        line = next(line for line in uow.bank.lines() if line.line_key == "ref:L1")
+    assert line.household_id != other
+    assert services.ledger.balance(household_code(other, "inkomen", "zorgtoeslag")) == M("0")
+    # It waits for a person, saying whose it is and why it was not booked (more months than expected).
+    assert line.status is LineStatus.UNMATCHED and line.details["candidates"] == [samir]
+    assert f"noemt huishouden {samir}" in line.match_reason and "geen verwachte betaling" in line.match_reason
+    services.bank_queue.assign(line.id, {"parts": [{"household_id": samir, "amount": "524.00", "source": "zorgtoeslag"}],
+                                         "note": "zorgtoeslag maart tot en met juni, te laat uitbetaald"},
+                               BEHEERDER)
+    assert services.ledger.balance(household_code(samir, "inkomen", "zorgtoeslag")) == M("-524.00")
+
+
 def test_an_amount_outside_the_tolerance_or_the_window_is_not_taken_for_expected_income(services, two_in_deventer):
     a, _ = two_in_deventer
     far = [entry(0, date(2025, 4, 1), tx("1400.00", counterparty_iban=GEMEENTE_DEVENTER,
