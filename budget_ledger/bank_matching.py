@@ -31,7 +31,13 @@ from datetime import date, timedelta
 from budget_ledger.bank_lines import MatchKind
 from budget_ledger.bank_statements import BankTransaction, CreditDebit, StatementEntry
 from budget_ledger.creditors import Creditor
-from budget_ledger.expected_income import ExpectedIncome, ExpectedPayment, IncomeSource, expected_payments
+from budget_ledger.expected_income import (
+    TOESLAGEN,
+    ExpectedIncome,
+    ExpectedPayment,
+    IncomeSource,
+    expected_payments,
+)
 from budget_ledger.identifiers import household_of_reference
 from budget_ledger.ledger.money import Money
 from budget_ledger.payment_calendar import DEFAULT_CALENDAR, PaymentCalendar
@@ -285,6 +291,11 @@ def _expected_income(line: Line, index: MatchingIndex) -> Decision | None:
         return None
     day = line.booking_date
     fits = _fits_of_named(line, payer, index) or payer.fitting(day, t.amount, index)
+    named_toeslagen = _toeslagen_named_in(line.text)
+    if named_toeslagen:
+        # "Zorgtoeslag 2025 …": Dienst Toeslagen says which toeslag it pays; an amount that happens to fit
+        # another toeslag's expected payment is not that toeslag.
+        fits = [(i, p) for i, p in fits if i.source not in TOESLAGEN or i.source in named_toeslagen]
     if not fits:
         return None
     households = sorted({income.household_id for income, _ in fits})
@@ -327,6 +338,15 @@ def _fits_of_named(line: Line, payer: PayerIndex, index: MatchingIndex
         return None
     fits = payer.fitting_households(named, line.booking_date, line.transaction.amount, index)
     return fits if len({income.household_id for income, _ in fits}) == 1 else None
+
+
+_TOESLAG_NAMES = {source: re.compile(rf"\b{source.value.replace('-', '[ -]?')}\b", re.IGNORECASE)
+                  for source in TOESLAGEN}
+
+
+def _toeslagen_named_in(text: str) -> frozenset[IncomeSource]:
+    """The toeslagen a remittance names ("Zorgtoeslag 2025", "kindgebonden budget")."""
+    return frozenset(source for source, name in _TOESLAG_NAMES.items() if name.search(text))
 
 
 def _households_named_by(line: Line, index: MatchingIndex) -> list[int]:

@@ -335,6 +335,24 @@ def test_a_toeslag_naming_one_household_is_never_booked_for_another_whose_expect
     assert services.ledger.balance(household_code(samir, "inkomen", "zorgtoeslag")) == M("-524.00")
 
 
+def test_a_toeslag_the_remittance_names_is_not_booked_as_another_toeslag_whose_amount_it_fits(
+        services, two_in_deventer):
+    """Amira also gets huurtoeslag, 393.00 a month from May. On 20 May Dienst Toeslagen pays 393.00 with the
+    text "Huurtoeslag": it fits her zorgtoeslag's first payment (April to June) as well as her huurtoeslag, and
+    the text says which one it is."""
+    amira, _ = two_in_deventer
+    services.income.add(amira, {"source": "huurtoeslag", "amount": "393.00", "entitlement_from": date(2025, 6, 1),
+                                "first_expected_on": date(2025, 5, 20), "payer_ibans": [BELASTINGDIENST]}, BEHEERDER)
+    huur = entry(0, date(2025, 5, 20), tx("393.00", counterparty_iban=BELASTINGDIENST, counterparty_name="Belastingdienst",
+                                          remittance_text="HUURTOESLAG 2025 BSN 111222333"), ref="H1")
+    zorg = entry(1, date(2025, 5, 20), tx("393.00", counterparty_iban=BELASTINGDIENST, counterparty_name="Belastingdienst",
+                                          remittance_text="ZORGTOESLAG 2025 BSN 111222333"), ref="Z1")
+    report = services.bank_import.import_file(statement(huur, zorg), "bank-import").statements[0]
+    assert dict(report.by_kind) == {"verwacht-inkomen": 2}
+    assert services.ledger.balance(household_code(amira, "inkomen", "huurtoeslag")) == M("-393.00")
+    assert services.ledger.balance(household_code(amira, "inkomen", "zorgtoeslag")) == M("-393.00")
+
+
 def test_an_amount_outside_the_tolerance_or_the_window_is_not_taken_for_expected_income(services, two_in_deventer):
     a, _ = two_in_deventer
     far = [entry(0, date(2025, 4, 1), tx("1400.00", counterparty_iban=GEMEENTE_DEVENTER,
