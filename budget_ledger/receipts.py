@@ -11,9 +11,10 @@ Income booked this way is what planning counts as received (`planning.income_rec
 the months it covers when the rules engine plans the next payment run.
 
 The idempotency key is `bank:<bank reference>`, the bank's own reference for the line (AcctSvcrRef in a
-CAMT.053 statement), so a statement read twice books nothing twice. The simulation books its bank lines
-through this service, and the CAMT import (issue 6) will book each matched line through it too. Every
-entry goes through the one posting path (`budget_ledger.posting`).
+CAMT.053 statement), so a statement read twice books nothing twice. The CAMT import
+(`budget_ledger.statement_import`) builds each matched income line's entry with `income_request`, so a
+line booked from a statement and a receipt booked here are the same entry. Every entry goes through the
+one posting path (`budget_ledger.posting`).
 """
 
 from __future__ import annotations

@@ -22,12 +22,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import PG_URL_ENV, DatabaseMaker, postgres_admin_url, require_or_skip
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import create_engine, text
 from test_export_hledger import csv_balances, hledger_balances, nonzero
 
 from budget_ledger.adapters.bank.pain001 import validate_pain001
+from budget_ledger.adapters.bank.statement_files import import_camt053
 from budget_ledger.adapters.cli.main import cli
-from budget_ledger.adapters.db.bootstrap import ledger_service
+from budget_ledger.adapters.db.bootstrap import ledger_service, transactions
 from budget_ledger.adapters.db.bootstrap import services as build_services
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.export.ledger_journal import write_journal
@@ -173,14 +175,17 @@ def test_the_summary_tells_what_the_book_holds(simulated):
     assert M(data["leefgeld_paid"]) == account_total(services, ":leefgeld-uitkering") > Money(0)
     for category in ("huur", "zorgverzekering", "energie", "water"):
         assert M(data["paid_per_category"][category]) == account_total(services, f":vaste-last:{category}") > Money(0)
-    # Everything paid left through onderweg, and every payment has its instruction for the bank.
+    # Everything paid left through onderweg and has its instruction for the bank; what the bank confirmed
+    # left onderweg again, so what is still there is what the bank has not executed.
     paid = M(data["paid_total"])
-    assert paid == -services.ledger.balance(IN_TRANSIT) == M(data["book"]["onderweg"])
     instructions = [i for run in services.payment_runs.runs() for i in services.payment_runs.instructions(run.id)]
     assert Money.sum(i.amount for i in instructions) == paid
     assert len(instructions) == data["payment_runs"]["instructions"]
-    exported = sum(1 for i in instructions if i.status is InstructionStatus.EXPORTED)
-    assert exported == data["payment_runs"]["exported_in_files"]
+    in_file = [i for i in instructions if i.status in (InstructionStatus.EXPORTED, InstructionStatus.EXECUTED)]
+    assert len(in_file) == data["payment_runs"]["exported_in_files"]
+    not_executed = Money.sum(i.amount for i in instructions if i.status is not InstructionStatus.EXECUTED)
+    assert not_executed == -services.ledger.balance(IN_TRANSIT) == M(data["book"]["onderweg"])
+    assert M(data["bank"]["onderweg_at_end"]["total"]) == M(data["book"]["onderweg"])
     # Income received from the bank is what the inkomen accounts were credited.
     for source, amount in data["income_received"].items():
         assert M(amount) == -account_total(services, f":inkomen:{source}"), source
@@ -200,7 +205,9 @@ def test_the_simulated_region_looks_like_the_real_one(simulated):
     assert data["households"]["with_wages"] >= 1 and data["income_received"].get("loon")
     assert data["trajectories"]["extended"] >= 1 and data["trajectories"]["ended"] >= 1
 
-    receipts = [e for e in simulated.entries() if e.source.value == "bank_import"]
+    # Money in for a household (matched by the import or assigned from the work queue); the bank's
+    # confirmations of our payments and the lines booked to the queue name no household.
+    receipts = [e for e in simulated.entries() if e.source.value == "bank_import" and e.household_id is not None]
     by_household = {h.id: h for h in households}
     back_payments = 0
     for entry in receipts:
@@ -231,6 +238,114 @@ def test_the_simulated_region_looks_like_the_real_one(simulated):
     assert len(files) == data["payment_runs"]["files"] >= 20
     for path in files:
         validate_pain001(path.read_bytes(), simulated.database.settings.payment_file_version)
+
+
+# -- the bank's side ----------------------------------------------------------------------------------
+
+
+def bank_lines(database: Database) -> list:
+    return transactions(database).run(lambda uow: uow.bank.lines(), write=False)
+
+
+@pytest.mark.slow
+def test_the_bank_executes_every_exported_payment_and_the_statement_confirms_it(simulated):
+    """Each instruction in a pain.001 file is debited on the statement with its EndToEndId, matched back to
+    it and executed; onderweg keeps only what the bank executes after the last day and the leefgeld that had
+    no IBAN for a file."""
+    data, services = simulated.data, simulated.services
+    end = date.fromisoformat(data["period"]["end"])
+    instructions = [i for run in services.payment_runs.runs() for i in services.payment_runs.instructions(run.id)]
+    executed = [i for i in instructions if i.status is InstructionStatus.EXECUTED]
+    waiting = [i for i in instructions if i.status is InstructionStatus.EXPORTED]
+    assert len(executed) >= 50
+    assert all(i.execution_date <= end for i in executed)
+    # Not executed: only a payment whose execution day (its date, or the next business day) is after the end.
+    assert all(DEFAULT_CALENDAR.next_business_day(i.execution_date) > end for i in waiting), waiting[:3]
+    assert not any(i.status is InstructionStatus.REJECTED for i in instructions)
+
+    lines = bank_lines(simulated.database)
+    debits = {line.end_to_end_id: line for line in lines if line.amount.is_negative}
+    for instruction in executed:
+        line = debits[instruction.end_to_end_id]
+        assert line.match_kind.value == "eigen-betaling" and line.instruction_id == instruction.id
+        assert -line.amount == instruction.amount and line.counterparty_iban == instruction.iban
+        assert line.booking_date >= instruction.execution_date
+    assert len(debits) == len(executed)
+
+    bank = data["bank"]
+    assert bank["payments_confirmed"] == bank["payments_executed"] == len(executed)
+    onderweg = bank["onderweg_at_end"]
+    assert M(onderweg["exported_not_confirmed"]) == M(onderweg["exported_executed_after_end"]) \
+        == Money.sum(i.amount for i in waiting)
+    assert M(onderweg["total"]) == M(onderweg["exported_executed_after_end"]) + M(onderweg["not_in_a_file"]) \
+        == -services.ledger.balance(IN_TRANSIT)
+
+
+@pytest.mark.slow
+def test_the_income_the_bank_sent_is_booked_for_its_household_and_the_queue_is_worked(simulated):
+    """Per household and source (or the inrichtingskrediet), what the simulated payers sent is what the book
+    credited: matched by the import from the payer's IBAN and the kenmerk, BSN or personnel number, or
+    assigned from the work queue by sim.beheerder the same day. The queue is empty at the end."""
+    data, services = simulated.data, simulated.services
+    sent: dict[tuple[int, str], Money] = defaultdict(Money.zero)
+    for line in simulated.summary.credits_sent:
+        sent[(line.household_id, line.purpose)] += line.amount
+    booked: dict[tuple[int, str], Money] = defaultdict(Money.zero)
+    for entry in simulated.entries():
+        if entry.source.value != "bank_import" or entry.household_id is None:
+            continue
+        for posting in entry.postings:
+            local = posting.account.split(":", 2)[2] if posting.account.startswith("huishouden:") else ""
+            if local.startswith("inkomen:") and posting.amount.is_negative:
+                booked[(entry.household_id, local.split(":", 1)[1])] -= posting.amount
+            elif local == "krediet:inrichting" and posting.amount.is_negative:
+                booked[(entry.household_id, "inrichtingskrediet")] -= posting.amount
+    assert len({h for h, _ in sent}) >= simulated.households // 2
+    # The queue first: it is empty, every line in it was assigned the same day.
+    bank = data["bank"]
+    assert services.bank_queue.unmatched() == [] and bank["still_open"] == 0
+    assert bank["to_work_queue"] == bank["assigned_from_queue"] >= 1
+    # Every inrichtingskrediet waits for a person (money from the household's own gemeente that is no bijstand).
+    kredieten = sum(1 for line in simulated.summary.credits_sent if line.source is None)
+    assert bank["assigned_by_purpose"]["inrichtingskrediet"] == kredieten >= 1
+    assert bank["matched_by_kind"]["verwacht-inkomen"] >= len(sent)
+    # Each line once: the morning statement repeats yesterday's lines, the import books them once.
+    lines = bank_lines(simulated.database)
+    assert len(lines) == len({line.line_key for line in lines}) == bank["lines_imported"]
+    assert bank["lines_reported_again"] >= 1
+    assert bank["statements_imported"] == data["period"]["days"] + 1
+
+    true_household = {line.reference: line.household_id for line in simulated.summary.credits_sent}
+    misplaced = [line for line in bank_lines(simulated.database) if line.bank_reference in true_household
+                 and line.household_id != true_household[line.bank_reference]]
+    # Each line for the household the simulated payer meant (a late back-payment naming its household by BSN
+    # was once booked for another household whose expected payment its amount fitted, and a zorgtoeslag as
+    # the same household's huurtoeslag: budget_ledger/bank_matching.py).
+    assert [(line.id, line.household_id, true_household[line.bank_reference]) for line in misplaced] == []
+    assert dict(booked) == dict(sent)
+
+
+@pytest.mark.slow
+def test_the_statements_reconcile_except_for_money_the_gemeente_put_in_without_a_bank_line(simulated):
+    """The bank's balances follow its lines; the ledger's derdengeldenrekening differs from them only by
+    what the rules engine booked as put in by the gemeente (eerste huur gift, toeslag voorschot: Dr
+    org:bank:derdengelden with no bank line to match). A known gap in the service, not in the simulation:
+    that money belongs on a receivable until the gemeente's transfer arrives and is matched to it. Until
+    then this test checks the difference is exactly that money, and is marked xfail when there is any."""
+    bank, services = simulated.data["bank"], simulated.services
+    inleg = M(bank["gemeente_paid_in_without_bank_line"])
+    assert M(bank["ledger_minus_bank"]) == inleg
+    stored = [i for i in services.bank_import.imports()]
+    differing = [i for i in stored if i.ledger_closing != i.closing or i.ledger_opening != i.opening]
+    assert len(differing) == bank["statements_not_reconciled"]
+    first_inleg = min((e.booking_date for e in simulated.entries() if e.source.value == "batch_run"
+                       and any(p.account == "org:bank:derdengelden" for p in e.postings)), default=None)
+    if first_inleg is None:
+        assert differing == []
+        return
+    assert all(i.closing_date >= first_inleg for i in differing)
+    pytest.xfail(f"{len(differing)} statements differ by the gemeente's inleg ({inleg}): booked on the bank "
+                 "account by the payment run, with no bank line the import could match (see the report)")
 
 
 # -- the scheduler's own triggers --------------------------------------------------------------------
@@ -270,6 +385,22 @@ def test_the_same_seed_makes_the_same_book_and_another_seed_another(database_mak
     assert first == again
     assert first != other
     assert first.count("source:bank_import") >= 3 and first.count("source:batch_run") >= 10
+
+
+@pytest.mark.slow
+def test_replaying_the_bank_statements_books_nothing_twice(database_maker, profile_catalog, tmp_path):
+    """The camt.053 files the simulated bank sent (written with --out) imported again: every line is known,
+    nothing is booked, the book is the same."""
+    database = database_maker.make()
+    simulate(database, SimulationConfig(START, 2, 4, seed=7, out=tmp_path), catalog=profile_catalog)
+    before = journal(database)
+    files = sorted((tmp_path / "camt053").glob("*.xml"))
+    assert len(files) == (START + relativedelta(months=2) - START).days + 1
+    service = build_services(database, catalog=profile_catalog).bank_import
+    for path in files:
+        report = import_camt053(service, path.read_bytes(), "sim.bank", max_megabytes=10)
+        assert report.lines_new == 0
+    assert journal(database) == before
 
 
 # -- the command --------------------------------------------------------------------------------------

@@ -636,7 +636,7 @@ def warnings_resolve(app: App, warning_id: int, actor: str, note: str) -> None:
 @click.option("--months", type=click.IntRange(1, 36), default=7, show_default=True, help="Calendar months to simulate.")
 @click.option("--households", type=click.IntRange(1, 100_000), default=50, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True, help="The same seed gives the same book.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the pain.001 files.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the pain.001 files and the bank's camt.053 statements.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="The summary's format.")
 @click.pass_obj

@@ -3,15 +3,25 @@
 
 04:00  intake: the households housed today are registered (members, creditors, expected income, profile
        override, trajectory started and activated), and the bank starts expecting their money;
-05:00  the bank statement: every line arriving today is booked (bijstand, wages, kinderbijslag, toeslagen
-       with their back-payments, an inrichtingskrediet). Incoming transfers are settled overnight and
-       reported on the early statement, so the 06:00 payment run pays today's rent from today's bijstand
-       (domain.md S1: bijstand and rent both on 01-04);
+05:00  the bank statement (bank.py): the bank executes the payment blocks due today that it received
+       earlier, credits today's incoming payments (bijstand, wages, kinderbijslag, toeslagen with their
+       back-payments, an inrichtingskrediet) and sends a camt.053 file for the derdengeldenrekening covering
+       yesterday and today so far; it is imported through the real import (`StatementImportService`, via
+       `adapters/bank/statement_files.import_camt053`, as `budget-ledger import-camt` and the API do), which
+       matches income to the expectations, confirms our payments executed yesterday by their EndToEndId
+       (onderweg → bank) and reconciles the balances. Incoming transfers are settled overnight and reported
+       on the early statement, so the 06:00 payment run pays today's rent from today's bijstand (domain.md
+       S1: bijstand and rent both on 01-04);
 06:00… the scheduler's jobs at the times their real CronTriggers fire today: the payment run (06:00,
        business days) and the expected-income check (07:30), and any job added to `job_specs` later;
-09:00  four eyes: sim.controleur approves today's payment runs and exports them to pain.001;
+09:00  four eyes: sim.controleur approves today's payment runs and exports them to pain.001; the files go to
+       the bank, which executes a block for today (or an earlier day) at once and a later one on its day;
+10:00  the work queue (bank_queue_work.py): sim.beheerder assigns the lines the import could not match
+       (the inrichtingskrediet, a toeslag paid later than estimated with more months in it);
 14:00  casework: evaluations, extensions, afbouw and the end of trajectories due today.
 (A job configured to run after 09:00 still runs before the approval: the clock then waits for it.)
+The morning after the last day the bank sends its last statement, of the last day, so the payments executed
+on it are confirmed too; only payments whose execution date lies after the last day stay onderweg.
 
 Determinism: the world is drawn from the seed before the first day, every record is stamped with the
 simulated clock, and nothing depends on the real time or on hash order, so the same seed on a fresh
@@ -28,10 +38,12 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
-from budget_ledger.adapters.db.bootstrap import profile_catalog, services, transactions
+from budget_ledger.adapters.bank.statement_files import import_camt053
+from budget_ledger.adapters.db.bootstrap import profile_catalog, services
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.scheduler import runner
 from budget_ledger.adapters.simulation.bank import BANK_ACTOR, Bank
+from budget_ledger.adapters.simulation.bank_queue_work import QueueLog, work_queue
 from budget_ledger.adapters.simulation.casework import Casework
 from budget_ledger.adapters.simulation.clock import SimulatedClock
 from budget_ledger.adapters.simulation.households import HouseholdCase, generate
@@ -41,9 +53,9 @@ from budget_ledger.adapters.simulation.scheduled_jobs import JobResults, calls_o
 from budget_ledger.adapters.simulation.summary import Summary, month_line, summarise
 from budget_ledger.chart import organisation_accounts
 from budget_ledger.household_profiles import ProfileCatalog
-from budget_ledger.receipts import ReceiptService
+from budget_ledger.statement_import import ImportReport
 
-INTAKE, BANK_STATEMENT, APPROVAL, CASEWORK = 4, 5, 9, 14
+INTAKE, BANK_STATEMENT, APPROVAL, WORK_QUEUE, CASEWORK = 4, 5, 9, 10, 14
 
 
 class DatabaseNotEmptyError(Exception):
@@ -87,8 +99,17 @@ def simulate(database: Database, config: SimulationConfig, *, catalog: ProfileCa
     world = generate(config.seed, config.households, config.start, config.end, catalog)
     clock = SimulatedClock(config.start)
     bundle = services(database, clock=clock, catalog=catalog)
-    receipts = ReceiptService(transactions(database))
-    bank = Bank(config.seed, config.end)
+    bank = Bank(config.seed, config.end, database.settings.organisation_iban)
+    imports: list[ImportReport] = []
+    queue = QueueLog()
+
+    def import_statement(xml: bytes) -> None:
+        if config.out is not None:  # the files as the bank sent them, beside the pain.001 files
+            folder = config.out / "camt053"
+            folder.mkdir(exist_ok=True)
+            (folder / f"afschrift-{len(imports) + 1:04d}-{clock.today():%Y%m%d}.xml").write_bytes(xml)
+        imports.append(import_camt053(bundle.bank_import, xml, BANK_ACTOR,
+                                      max_megabytes=database.settings.statement_max_megabytes))
     casework = Casework(bundle)
     results = JobResults()
     specs = runner.job_specs(database.settings)
@@ -113,9 +134,9 @@ def simulate(database: Database, config: SimulationConfig, *, catalog: ProfileCa
                 casework.follow(done)
 
             clock.at(day, BANK_STATEMENT)
-            lines = bank.lines_on(day, stopped=casework.stopped)
-            if lines:
-                receipts.receive_many([line.receipt() for line in lines], BANK_ACTOR)
+            bank.execute_due(day)
+            bank.credit(day, stopped=casework.stopped)
+            import_statement(bank.morning_statement(day))
 
             for call in calls_on(day, specs):
                 clock.set(call.at)
@@ -125,6 +146,11 @@ def simulate(database: Database, config: SimulationConfig, *, catalog: ProfileCa
             runs, exported = approve_and_export(bundle.payment_runs, day, database.settings, clock, config.out)
             approved += len(runs)
             files += exported
+            for file in exported:
+                bank.receive(file.batch, day)
+
+            clock.at(day, WORK_QUEUE)
+            work_queue(bundle.bank_queue, bank.by_reference, queue)
 
             clock.at(day, CASEWORK)
             casework.run(day)
@@ -137,8 +163,10 @@ def simulate(database: Database, config: SimulationConfig, *, catalog: ProfileCa
                 progress(line)
                 seen = (len(results.payment_runs), len(bank.arrived), len(files), shortfalls)
             day = following
+        clock.at(day, BANK_STATEMENT)  # the morning after: the last day's statement
+        import_statement(bank.last_statement(config.end))
     pending = bank.overdue(config.end + timedelta(days=1))
     if pending:  # every day is visited, so only a bug in the bank's schedule leaves a line behind
         raise RuntimeError(f"{len(pending)} bank lines were never delivered, the first on {pending[0].day}")
-    return summarise(world, bundle, results, bank.arrived, bank.not_booked, casework.log, files, approved,
+    return summarise(world, bundle, results, bank, imports, queue, casework.log, files, approved,
                      {number: r.household_id for number, r in registered.items()})

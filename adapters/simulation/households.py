@@ -11,7 +11,14 @@ CBS averages, an inrichtingskrediet of €2,800–5,200 where the gemeente grant
 kindgebonden budget are rough [SYN] figures (domain.md E3: use configured amounts, never computed ones).
 Toeslagen arrive 8–13 weeks after the conditions are met (B1), as one sum with the back-payment.
 
-The same seed always gives the same world: one `random.Random(seed)` is drawn from in a fixed order.
+Every income has its payer as a bank statement shows it (`Payer`: name and IBAN): the gemeente pays bijstand
+and the inrichtingskrediet from its account at BNG Bank, Dienst Toeslagen pays every toeslag from the
+Belastingdienst's one account, the SVB pays kinderbijslag, and an employer pays wages with the employee's
+personnel number in the description. The budgetbeheerder records the payer IBAN (and the personnel number)
+with the expected income at intake, so the statement import can recognise the money.
+
+The same seed always gives the same world: one `random.Random(seed)` is drawn from in a fixed order, and
+the payers from a second one (`payer_rng`), so adding them left the households of every seed as they were.
 """
 
 from __future__ import annotations
@@ -104,6 +111,30 @@ LANGUAGE_WEIGHTS = (("ti", 4), ("ar", 4), ("prs", 2), ("tr", 1), ("so", 1))
 KINDS = (("alleenstaande", 45), ("stel", 15), ("gezin", 25), ("eenoudergezin", 15))
 
 
+# -- the payers -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Payer:
+    """Who pays an income, as the bank statement names it."""
+
+    name: str
+    iban: str
+
+
+BELASTINGDIENST_TOESLAGEN = Payer("Belastingdienst/Toeslagen", "NL86INGB0002445588")
+"""Dienst Toeslagen pays every toeslag from the Belastingdienst's one account; its description names the
+toeslag, the month and the BSN of the aanvrager."""
+SVB_NAME = "Sociale Verzekeringsbank"
+EMPLOYERS = ("Schoonmaakbedrijf Glans B.V.", "Uitzendbureau Aan de Slag B.V.", "Distributiecentrum Oost B.V.",
+             "Zorgcentrum De Linde", "Bouwbedrijf Van Dam B.V.")
+
+
+def payer_rng(seed: int) -> random.Random:
+    """The payers' own random stream: drawing them leaves the households of a seed unchanged."""
+    return random.Random(f"budget-ledger-simulation-payers-{seed}")
+
+
 # -- a household -------------------------------------------------------------------------------------------
 
 
@@ -140,14 +171,22 @@ class IncomeCase:
     payment_day: str | None = None
     actual_lag_weeks: int | None = None
     """Toeslagen: how many weeks after the conditions were met Dienst Toeslagen really pays the first time."""
+    payer: Payer | None = None
+    reference: str | None = None
+    """What the payer puts in the description that names this income (an employee's personnel number)."""
 
     def registration(self) -> dict[str, Any]:
-        """The expected income as the budgetbeheerder enters it (the real lag is not known to them)."""
+        """The expected income as the budgetbeheerder enters it (the real lag is not known to them), with the
+        payer's IBAN and the reference the payer gives, so the statement import recognises the money."""
         data: dict[str, Any] = {"source": self.source, "amount": str(self.amount)}
         for name in ("entitlement_from", "valid_to", "conditions_met_on", "payment_day"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
+        if self.payer is not None:
+            data["payer_ibans"] = [self.payer.iban]
+        if self.reference is not None:
+            data["references"] = [self.reference]
         return data
 
 
@@ -174,6 +213,8 @@ class HouseholdCase:
     extension_reason: str | None
     """Extended by three months at the eindevaluatie, for this reason (S10 outcome B); None: not extended."""
     opt_out: bool
+    gemeente_payer: Payer | None = None
+    """The gemeente's account bijstand and the inrichtingskrediet come from."""
 
     @property
     def adults(self) -> int:
@@ -261,11 +302,36 @@ def generate(seed: int, households: int, start: date, end: date, profiles: Mappi
         cases.append(_household(rng, number, spec, housing, end, organisation_ibans, profiles[spec.profile], bsns))
     ordered = sorted(cases, key=lambda c: (c.housing_date, c.number))
     renumbered = tuple(_renumber(case, i) for i, case in enumerate(ordered, start=1))
-    return World(seed, start, end, GEMEENTEN, gemeente_settings, renumbered)
+    return World(seed, start, end, GEMEENTEN, gemeente_settings, _with_payers(seed, renumbered))
 
 
 def _renumber(case: HouseholdCase, number: int) -> HouseholdCase:
     return replace(case, number=number)
+
+
+def _with_payers(seed: int, cases: tuple[HouseholdCase, ...]) -> tuple[HouseholdCase, ...]:
+    """Each income with the payer a statement names (from the payers' own random stream, in intake order)."""
+    rng = payer_rng(seed)
+    gemeenten = {spec.code: Payer(f"Gemeente {spec.name}", bank_details.iban(rng, bank_details.GEMEENTE_BANK))
+                 for spec in GEMEENTEN}
+    svb = Payer(SVB_NAME, bank_details.iban(rng, "INGB"))
+    employers = [Payer(name, bank_details.iban(rng)) for name in EMPLOYERS]
+    out = []
+    for case in cases:
+        incomes = []
+        for income in case.incomes:
+            if income.source == "bijstand":
+                income = replace(income, payer=gemeenten[case.gemeente])
+            elif income.source == "kinderbijslag":
+                income = replace(income, payer=svb)
+            elif income.source == "loon":
+                income = replace(income, payer=rng.choice(employers),
+                                 reference=f"PERSNR {rng.randrange(10**5, 10**6)}-{case.number}")
+            else:  # the toeslagen
+                income = replace(income, payer=BELASTINGDIENST_TOESLAGEN)
+            incomes.append(income)
+        out.append(replace(case, incomes=tuple(incomes), gemeente_payer=gemeenten[case.gemeente]))
+    return tuple(out)
 
 
 def _members(rng: random.Random, kind: str, language: str, housing: date) -> tuple[PersonCase, ...]:

@@ -5,8 +5,9 @@ approved by whoever started it) and exports its approved instructions with an IB
 `budget-ledger export-payments` does. Every file is validated against its XSD by `render_pain001` before
 it exists; it is written to the output folder when one is given, and the run is marked exported either
 way, so the book and the registry do not depend on --out. Leefgeld without a client IBAN stays approved
-and out of the file (payment_runs.py). The payments then wait in org:bank:onderweg: confirming them from
-a bank statement is the CAMT import's job (issue 6).
+and out of the file (payment_runs.py). The payments then wait in org:bank:onderweg until the bank's
+statement reports them executed (bank.py: the file goes to the simulated bank, which executes each block on
+its requested execution date, and the CAMT.053 import matches each payment back by its EndToEndId).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from budget_ledger.adapters.bank.pain001 import render_pain001
+from budget_ledger.adapters.bank.pain001 import PaymentBatch, render_pain001
 from budget_ledger.adapters.bank.payment_file import batch_for
 from budget_ledger.payment_runs import PaymentRunService, RunStatus
 from budget_ledger.settings import Settings
@@ -32,6 +33,8 @@ class ExportedFile:
     payments: int
     total_cents: int
     path: Path | None
+    batch: PaymentBatch
+    """What the file says, for the simulated bank (the same records the XML was rendered from)."""
 
 
 def approve_and_export(service: PaymentRunService, run_date: date, settings: Settings, now: Callable[[], datetime],
@@ -55,5 +58,5 @@ def approve_and_export(service: PaymentRunService, run_date: date, settings: Set
             path.write_bytes(xml)
         service.mark_exported(run.id, batch.message_id, CONTROLEUR, [i.id for i in payable])
         files.append(ExportedFile(run.id, run_date, batch.message_id, len(payable),
-                                  sum(i.amount.cents for i in payable), path))
+                                  sum(i.amount.cents for i in payable), path, batch))
     return approved, files

@@ -5,7 +5,8 @@ kept, so the summary is a report on the ledger: paid per category is what left t
 `org:bank:onderweg`, income is what was credited to the households' `inkomen:<bron>` accounts, leefgeld is
 what was paid out to the clients. Shortfalls and warnings come from the jobs' own results; the daily
 payment run plans from the trajectory's start each time, so one finding is reported on many days and is
-counted once here.
+counted once here. The bank's side comes from the statement imports' own reports (lines matched by kind,
+payments confirmed, reconciliation), the work queue as it stands at the end, and the simulated bank.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from budget_ledger.adapters.simulation.bank import BankLine
+from budget_ledger.adapters.simulation.bank import Bank, BankLine
+from budget_ledger.adapters.simulation.bank_queue_work import QueueLog
 from budget_ledger.adapters.simulation.casework import CaseworkLog
 from budget_ledger.adapters.simulation.households import World
 from budget_ledger.adapters.simulation.payments import ExportedFile
@@ -25,8 +27,9 @@ from budget_ledger.adapters.simulation.scheduled_jobs import JobResults
 from budget_ledger.chart import BANK, CLIENT_MONEY, IN_TRANSIT
 from budget_ledger.ledger.entries import PostedEntry
 from budget_ledger.ledger.money import Money
-from budget_ledger.payment_runs import RunFinding, RunReport
+from budget_ledger.payment_runs import InstructionStatus, RunFinding, RunReport
 from budget_ledger.services import Services
+from budget_ledger.statement_import import ImportReport
 
 LIABILITY_CATEGORIES = {"krediet:inrichting": "aflossing-krediet", "voorschot:toeslag": "terugbetaling-voorschot"}
 _AMOUNT = re.compile(r"-?€\s?[\d.]+,\d{2}")
@@ -36,9 +39,10 @@ def paid_category(entry: PostedEntry) -> tuple[str, Money] | None:
     """What an entry paid out of the bank account, and for what: (category, amount), or None.
 
     A payment leaves through org:bank:onderweg (Cr); its reversal comes back (Dr), so it counts negative.
-    The category is the household account the money was spent on."""
+    The category is the household account the money was spent on. The bank's confirmation (Dr onderweg /
+    Cr derdengelden, no household account) is not a payment of its own."""
     out = -Money.sum(p.amount for p in entry.postings if p.account == IN_TRANSIT)
-    if not out:
+    if not out or not any(p.account.startswith("huishouden:") for p in entry.postings):
         return None
     for posting in entry.postings:
         parts = posting.account.split(":")
@@ -95,6 +99,8 @@ class BookFigures:
 @dataclass(frozen=True)
 class Summary:
     data: dict[str, Any]
+    credits_sent: tuple[BankLine, ...] = field(default=(), repr=False, compare=False)
+    """Every line the simulated bank credited (not in the JSON: for checking the book against the world)."""
 
     def to_json(self) -> dict[str, Any]:
         return self.data
@@ -127,10 +133,62 @@ def _money(amount: Money) -> str:
     return str(amount)
 
 
-def summarise(world: World, services: Services, results: JobResults, arrived: Sequence[BankLine],
-              not_booked: Sequence[BankLine], casework: CaseworkLog, files: Sequence[ExportedFile],
+def bank_figures(services: Services, world: World, bank: Bank, imports: Sequence[ImportReport], queue: QueueLog,
+                 gemeente_paid_in: Money) -> dict[str, Any]:
+    """The bank's side: statements imported, lines matched, assigned and open, payments confirmed, the
+    reconciliation and what is left onderweg."""
+    statements = [s for report in imports for s in report.statements]
+    matched: Counter = Counter()
+    for s in statements:
+        matched.update(s.by_kind)
+    still_open = services.bank_queue.unmatched()
+    instructions = [i for run in services.payment_runs.runs() for i in services.payment_runs.instructions(run.id)]
+    later = bank.scheduled_after(world.end)
+    not_in_file = Money.sum(i.amount for i in instructions if i.status is InstructionStatus.APPROVED)
+    exported_open = Money.sum(i.amount for i in instructions if i.status is InstructionStatus.EXPORTED)
+    unreconciled = [s for s in statements if not s.reconciled]
+    last = statements[-1] if statements else None
+    ledger_bank = services.ledger.balance(BANK)
+    bank_closing = bank.balance_at_end_of(world.end)
+    return {
+        "statements_imported": len(statements),
+        "lines_imported": sum(s.lines_new for s in statements),
+        "lines_reported_again": sum(s.lines_known for s in statements),
+        "credits_sent": len(bank.arrived),
+        "credits_to_client_after_end": len(bank.not_booked),
+        "payment_blocks_executed": len(bank.executed),
+        "payments_executed": sum(len(e.transactions) for e in bank.executed),
+        "matched_automatically": sum(matched.values()),
+        "matched_by_kind": dict(sorted(matched.items())),
+        "payments_confirmed": sum(s.executed for s in statements),
+        "to_work_queue": sum(s.unmatched for s in statements),
+        "assigned_from_queue": queue.assigned,
+        "assigned_by_purpose": dict(sorted(queue.by_purpose.items())),
+        "still_open": len(still_open),
+        "still_open_lines": [{"line_id": line.id, "booking_date": line.booking_date.isoformat(),
+                              "amount": str(line.amount), "counterparty": line.counterparty_name,
+                              "why": queue.left.get(line.id, "nog niet behandeld")} for line in still_open],
+        "statements_not_reconciled": len(unreconciled),
+        "first_not_reconciled": unreconciled[0].statement_id if unreconciled else None,
+        "bank_closing_balance": _money(bank_closing),
+        "ledger_bank_balance": _money(ledger_bank),
+        "ledger_minus_bank": _money(ledger_bank - bank_closing),
+        "gemeente_paid_in_without_bank_line": _money(gemeente_paid_in),
+        "last_statement_reconciled": None if last is None else last.reconciled,
+        "onderweg_at_end": {
+            "total": _money(-services.ledger.balance(IN_TRANSIT)),
+            "exported_executed_after_end": _money(Money.sum(e.amount for e in later)),
+            "exported_not_confirmed": _money(exported_open),
+            "not_in_a_file": _money(not_in_file),
+        },
+    }
+
+
+def summarise(world: World, services: Services, results: JobResults, bank: Bank, imports: Sequence[ImportReport],
+              queue: QueueLog, casework: CaseworkLog, files: Sequence[ExportedFile],
               approved_runs: int, household_ids: dict[int, int]) -> Summary:
     """`household_ids`: case number → household id."""
+    arrived, not_booked = bank.arrived, bank.not_booked
     figures = BookFigures()
     with services.ledger.extract() as extract:
         for entry in extract.entries:
@@ -213,6 +271,7 @@ def summarise(world: World, services: Services, results: JobResults, arrived: Se
             "back_payments_total": _money(Money.sum(line.amount for line in back_payments)),
         },
         "bank_lines": {"booked": len(arrived), "to_client_after_end": len(not_booked)},
+        "bank": bank_figures(services, world, bank, imports, queue, figures.gemeente_paid_in),
         "paid_per_category": {k: _money(v) for k, v in sorted(figures.paid.items())},
         "payments_per_category": dict(sorted(figures.payments.items())),
         "paid_total": _money(paid_total),
@@ -226,8 +285,8 @@ def summarise(world: World, services: Services, results: JobResults, arrived: Se
             "exported_in_files": exported,
             "not_in_a_file": instructions - exported,
             "households_failed": len({f.household_id for r in results.payment_runs for f in r.failed}),
-            "in_transit_note": "Betalingen staan op org:bank:onderweg tot het bankafschrift ze bevestigt "
-                               "(CAMT.053-import: issue 6).",
+            "in_transit_note": "Betalingen staan op org:bank:onderweg tot het bankafschrift ze bevestigt; aan het "
+                               "eind alleen die met een uitvoeringsdatum na de laatste dag en die zonder IBAN.",
         },
         "shortfalls": {
             "count": len(distinct_shortfalls),
@@ -244,7 +303,7 @@ def summarise(world: World, services: Services, results: JobResults, arrived: Se
             "income_still_late_at_end": len(late_at_end),
         },
     }
-    return Summary(data)
+    return Summary(data, tuple(arrived))
 
 
 def _line(label: str, value: Any, width: int = 44) -> str:
@@ -293,6 +352,22 @@ def render_text(data: dict[str, Any]) -> str:
                f"in een bestand, {r['not_in_a_file']} niet (zonder IBAN)"
                + (f"; {r['households_failed']} huishoudens MISLUKT" if r["households_failed"] else ""))
     out.append(f"  {r['in_transit_note']}")
+    k, o = data["bank"], data["bank"]["onderweg_at_end"]
+    out.append(f"Bank: {k['statements_imported']} afschriften (camt.053) geïmporteerd, {k['lines_imported']} regels "
+               f"({k['lines_reported_again']} nogmaals gemeld, niet opnieuw geboekt); {k['matched_automatically']} "
+               "automatisch gematcht (" + ", ".join(f"{kind} {n}" for kind, n in k["matched_by_kind"].items())
+               + f"), {k['payments_confirmed']} betalingen bevestigd")
+    out.append(f"  werkvoorraad: {k['to_work_queue']} regels, {k['assigned_from_queue']} toegewezen ("
+               + ", ".join(f"{p} {n}" for p, n in k["assigned_by_purpose"].items())
+               + f"), {k['still_open']} nog open")
+    for item in k["still_open_lines"][:5]:
+        out.append(f"    regel {item['line_id']} {item['booking_date']} {item['amount']} {item['counterparty']}: "
+                   f"{item['why']}")
+    out.append(f"  aansluiting: {k['statements_not_reconciled']} afschriften met verschil; grootboek "
+               f"{k['ledger_bank_balance']}, bank {k['bank_closing_balance']} (verschil {k['ledger_minus_bank']}; "
+               f"door de gemeente ingelegd zonder bankregel {k['gemeente_paid_in_without_bank_line']})")
+    out.append(f"  onderweg aan het eind {o['total']}: uitvoering na de laatste dag {o['exported_executed_after_end']}, "
+               f"geëxporteerd en niet bevestigd {o['exported_not_confirmed']}, niet in een bestand {o['not_in_a_file']}")
     s = data["shortfalls"]
     out.append(f"Tekorten: {s['count']} bij {s['households']} huishoudens")
     for item in s["items"][:8]:
