@@ -42,6 +42,9 @@ class MatchKind(StrEnum):
     """(c) money back from a creditor of the household (S7: a double payment refunded)."""
     CLIENT_TRANSFER = "overboeking-klant"
     """(c) money from the client's own account (S8: a toeslag that landed there, passed on)."""
+    GEMEENTE_INLEG = "inleg-gemeente"
+    """(c) the gemeente's transfer of what it put in by the rules (a gift, a toeslag voorschot): from the IBAN
+    the household's bijstand comes from, with its kenmerk, for what is still to be received of it."""
     ASSIGNED = "toegewezen"
     """(e) assigned by a budgetbeheerder from the work queue."""
 

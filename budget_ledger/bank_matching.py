@@ -113,6 +113,12 @@ class MatchingIndex:
     horizon: date | None = None
     """The last day any line of the statement can match an expected payment for (its last booking day plus
     the window): payments are computed up to it once per expectation."""
+    inleg: dict[int, list[Money]] = field(default_factory=dict)
+    """Per household, the amounts on the receivable of what its gemeente put in by the rules (positive: put
+    in, negative: received), so a transfer is matched only to what is still to be received. A line matched
+    to it is added here at once, so a second transfer in the same statement cannot take the same money."""
+    gemeente_iban_of: Mapping[int, str] = field(default_factory=dict)
+    """Each household's gemeente's own account (its repayment IBAN in the gemeente's settings)."""
     _payments: dict[int, list[ExpectedPayment]] = field(default_factory=dict)
     _payers: dict[str, PayerIndex] = field(default_factory=dict)
     _bsn_households: dict[str, list[int]] | None = None
@@ -410,8 +416,17 @@ def _reference(line: Line, index: MatchingIndex) -> Decision | None:
     household = _referenced_household(line)
     if household is None:
         return None
+    from_gemeente = _from_its_gemeente(line, household, index)
+    if from_gemeente:
+        # Before any expected income: a toeslag voorschot the gemeente put in has the toeslag's amount, but
+        # the gemeente never pays the toeslag itself.
+        inleg = _open_inleg(line.transaction.amount, index.inleg.get(household, ()))
+        if inleg is not None:
+            index.inleg.setdefault(household, []).append(-line.transaction.amount)
+            return Decision(MatchKind.GEMEENTE_INLEG, f"betalingskenmerk van huishouden {household}, van de gemeente: "
+                                                      f"{inleg}", household)
     income, source, why = _source_for(line, household, index)
-    if income is None and _from_its_gemeente(line, household, index):
+    if income is None and from_gemeente:
         # Money from the gemeente that is not the bijstand it was expected to pay: the inrichtingskrediet
         # (a loan, held apart: never spendable income), bijzondere bijstand, a correction. A budgetbeheerder
         # decides what it is (the work queue's assignment books a krediet as a krediet).
@@ -422,9 +437,27 @@ def _reference(line: Line, index: MatchingIndex) -> Decision | None:
                     income=income, source=source)
 
 
+def _open_inleg(amount: Money, booked: Sequence[Money]) -> str | None:
+    """Why `amount` is the gemeente's transfer of money it put in by the rules, or None: it is what is still
+    to be received in all, or one amount put in, and never more than is still to be received."""
+    still = Money.sum(booked)
+    put_in = [a for a in booked if a.cents > 0]
+    if amount.cents <= 0 or amount > still:
+        return None
+    if amount == still:
+        return f"het nog te ontvangen bedrag van wat de gemeente inlegde ({still.format_nl()})"
+    if amount in put_in:
+        return f"een inleg van {amount.format_nl()} (nog te ontvangen: {still.format_nl()})"
+    return None
+
+
 def _from_its_gemeente(line: Line, household: int, index: MatchingIndex) -> bool:
-    """Whether the line's payer is the IBAN the household's bijstand is expected from (its gemeente)."""
-    incomes = index.incomes_by_payer.get(line.transaction.counterparty_iban or "", ())
+    """Whether the line's payer is the household's gemeente: the IBAN its bijstand is expected from, or the
+    gemeente's own account in its settings."""
+    iban = line.transaction.counterparty_iban or ""
+    if iban and index.gemeente_iban_of.get(household) == iban:
+        return True
+    incomes = index.incomes_by_payer.get(iban, ())
     return any(i.household_id == household and i.source in _GEMEENTE_SOURCES for i in incomes)
 
 

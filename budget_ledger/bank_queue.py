@@ -36,7 +36,13 @@ from budget_ledger.ledger.money import Money
 from budget_ledger.payment_runs import InstructionStatus
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.posting import post_in
-from budget_ledger.receipts import KREDIET, ReceiptPurpose, income_request, krediet_request
+from budget_ledger.receipts import (
+    ReceiptPurpose,
+    income_request,
+    inleg_request,
+    krediet_request,
+    require_inleg,
+)
 from budget_ledger.statement_import import return_payment
 from budget_ledger.transactions import Transactions
 
@@ -50,8 +56,10 @@ class AssignmentPart(Command):
     amount: MoneyInput
     source: IncomeSource = Field(default=IncomeSource.OVERIG, description="money in for a household: its source")
     purpose: ReceiptPurpose = Field(default=ReceiptPurpose.INKOMEN, description=(
-        "money in for a household: income for the basisrekening (inkomen, with its source), or the "
-        "inrichtingskrediet the gemeente pays out (held apart against the loan, no source)"))
+        "money in for a household: income for the basisrekening (inkomen, with its source), the "
+        "inrichtingskrediet the gemeente pays out (held apart against the loan, no source), or the gemeente's "
+        "transfer of what it put in by the rules (inleg-gemeente: a gift or toeslag voorschot the household "
+        "already had; no source)"))
 
     @field_validator("amount")
     @classmethod
@@ -69,6 +77,11 @@ class AssignmentPart(Command):
                 raise ValueError("an inrichtingskrediet is for a household (household_id)")
             if "source" in self.model_fields_set:
                 raise ValueError("an inrichtingskrediet is a loan, not income: it has no source")
+        if self.purpose is ReceiptPurpose.INLEG_GEMEENTE:
+            if self.household_id is None:
+                raise ValueError("the gemeente's inleg is for a household (household_id)")
+            if "source" in self.model_fields_set:
+                raise ValueError("the gemeente's inleg was the household's when it was put in: it has no source")
         return self
 
 
@@ -147,6 +160,10 @@ class BankQueueService:
             if part.purpose is ReceiptPurpose.INRICHTINGSKREDIET:
                 request = krediet_request(part.household_id, part.amount, line.booking_date, line.value_date, key,
                                           text, actor, metadata, from_account=UNMATCHED)
+            elif part.purpose is ReceiptPurpose.INLEG_GEMEENTE:
+                require_inleg(uow, part.household_id, part.amount, f"{field_name}.amount")
+                request = inleg_request(part.household_id, part.amount, line.booking_date, line.value_date, key,
+                                        text, actor, metadata, from_account=UNMATCHED)
             else:
                 request = income_request(part.household_id, part.source, part.amount, line.booking_date,
                                          line.value_date, key, text, actor, metadata, from_account=UNMATCHED)
@@ -188,7 +205,9 @@ def _booked_as(part: AssignmentPart) -> str | None:
     """What a household's part was booked as: its income source, or the inrichtingskrediet."""
     if part.household_id is None:
         return None
-    return KREDIET if part.purpose is ReceiptPurpose.INRICHTINGSKREDIET else part.source.value
+    if part.purpose is not ReceiptPurpose.INKOMEN:
+        return part.purpose.value
+    return part.source.value
 
 
 def _require_line(uow: UnitOfWork, line_id: int, *, lock: bool = False) -> BankLine:

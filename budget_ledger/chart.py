@@ -20,6 +20,10 @@ BANK = "org:bank:derdengelden"
 IN_TRANSIT = "org:bank:onderweg"
 UNMATCHED = "org:bank:ongematcht"
 CLIENT_MONEY = "org:clientgelden"
+GEMEENTE_RECEIVABLE = "org:gemeente:te-ontvangen"
+"""Money the gemeente has put in by the rules (a gift, a toeslag voorschot) that its transfer has not
+brought to the bank yet: the household can spend it as planned, and the bank account stays what the bank
+says until the transfer is matched (`bank_matching`, kind `inleg-gemeente`)."""
 
 INCOME_SOURCES = (
     "bijstand",
@@ -51,6 +55,7 @@ def organisation_accounts() -> list[AccountSpec]:
         AccountSpec(IN_TRANSIT, "Betalingen onderweg (aangeboden, nog niet afgeschreven)", AccountType.ASSET),
         AccountSpec(UNMATCHED, "Ontvangsten nog niet toegewezen", AccountType.LIABILITY),
         AccountSpec(CLIENT_MONEY, "Gelden van cliënten (derdengelden)", AccountType.LIABILITY),
+        AccountSpec(GEMEENTE_RECEIVABLE, "Inleg van de gemeente, toegezegd en nog niet ontvangen", AccountType.ASSET),
     ]
 
 

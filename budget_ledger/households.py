@@ -21,7 +21,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from budget_ledger.chart import household_accounts
+from budget_ledger.chart import household_accounts, organisation_accounts
 from budget_ledger.clock import Clock, system_clock, today_amsterdam
 from budget_ledger.eligibility import (
     Assessment,
@@ -335,4 +335,5 @@ def _open_ledger_if_needed(uow: UnitOfWork, decision: EligibilityDecision) -> in
     """Open the household's accounts when its decision calls for technical ontzorging. Idempotent."""
     if not decision.needs_ledger:
         return 0
+    open_accounts_in(uow.ledger, organisation_accounts())  # the bank side every booking for it needs
     return len(open_accounts_in(uow.ledger, household_accounts(decision.household_id)))

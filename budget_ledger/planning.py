@@ -21,7 +21,13 @@ from functools import cache, lru_cache
 
 from dateutil.relativedelta import relativedelta
 
-from budget_ledger.chart import BANK, CLIENT_MONEY, IN_TRANSIT, household_code
+from budget_ledger.chart import (
+    CLIENT_MONEY,
+    GEMEENTE_RECEIVABLE,
+    IN_TRANSIT,
+    household_code,
+    organisation_accounts,
+)
 from budget_ledger.clock import Clock, system_clock
 from budget_ledger.creditors import Creditor, Frequency
 from budget_ledger.creditors import Payer as CreditorPayer
@@ -378,13 +384,14 @@ def build_snapshot(facts: StoredFacts, as_of: date, until: date, calendar: Payme
 
 
 def entry_request(household_id: int, movement: Movement, actor: str) -> EntryRequest:
-    """The journal entry for a movement: the household's side as planned, plus the bank side when money
-    crosses the organisation's bank account (out: onderweg until the statement confirms it, design.md §3)."""
+    """The journal entry for a movement: the household's side as planned, plus the organisation's side when
+    money crosses its bank account: out, onderweg until the statement confirms it (design.md §3); in (what
+    the gemeente puts in by the rules), a receivable until the gemeente's transfer is on the statement."""
     postings = [Posting(household_code(household_id, *account.split(":")), amount) for account, amount in movement.postings]
     if movement.flow is Flow.OUT:
         postings += [Posting(CLIENT_MONEY, movement.amount), Posting(IN_TRANSIT, -movement.amount)]
     elif movement.flow is Flow.IN:
-        postings += [Posting(BANK, movement.amount), Posting(CLIENT_MONEY, -movement.amount)]
+        postings += [Posting(GEMEENTE_RECEIVABLE, movement.amount), Posting(CLIENT_MONEY, -movement.amount)]
     return EntryRequest(
         idempotency_key=movement.key,
         booking_date=movement.booking_date,
@@ -551,8 +558,8 @@ class PlanningService:
                 results[h] = exc
                 continue
             planned.append((h, facts, plan, movements))
-        open_accounts_in(uow.ledger, [spec for h, _, _, movements in planned
-                                      for spec in reservering_specs(h, movements)])
+        open_accounts_in(uow.ledger, [*organisation_accounts(), *(spec for h, _, _, movements in planned
+                                                                  for spec in reservering_specs(h, movements))])
         requests = [entry_request(h, m, actor) for h, _, _, movements in planned for m in movements]
         posted: BulkResult = post_in(uow.ledger, requests) if requests else BulkResult()
         # Each household's part of the bulk result, in the result's own order, without scanning the whole
@@ -587,7 +594,7 @@ class PlanningService:
 
     def _book(self, uow: UnitOfWork, household_id: int, plan: Plan, movements: Sequence[Movement], actor: str,
               facts: StoredFacts) -> PlanResult:
-        open_accounts_in(uow.ledger, reservering_specs(household_id, movements))
+        open_accounts_in(uow.ledger, [*organisation_accounts(), *reservering_specs(household_id, movements)])
         requests = [entry_request(household_id, m, actor) for m in movements]
         result: BulkResult = post_in(uow.ledger, requests) if requests else BulkResult()
         posted = tuple(m for m in movements if m.key in result.posted)

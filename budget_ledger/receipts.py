@@ -19,6 +19,7 @@ one posting path (`budget_ledger.posting`).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 from enum import StrEnum
@@ -26,8 +27,8 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from budget_ledger.chart import BANK, CLIENT_MONEY, household_code
-from budget_ledger.errors import ConflictError
+from budget_ledger.chart import BANK, CLIENT_MONEY, GEMEENTE_RECEIVABLE, household_code
+from budget_ledger.errors import ConflictError, InvalidInputError
 from budget_ledger.expected_income import IncomeSource
 from budget_ledger.households import require_household
 from budget_ledger.inputs import Command, MoneyInput, validated
@@ -46,6 +47,9 @@ class ReceiptPurpose(StrEnum):
     """Income for the basisrekening: bijstand, a toeslag, kinderbijslag, wages…"""
     INRICHTINGSKREDIET = KREDIET
     """The inrichtingskrediet (leenbijstand) the gemeente pays out: held apart, earmarked for the home."""
+    INLEG_GEMEENTE = "inleg-gemeente"
+    """The gemeente's transfer of what it put in by the rules (a gift, a toeslag voorschot): the household
+    had it when the payment run booked it; the transfer brings it to the bank (org:gemeente:te-ontvangen)."""
 
 
 class Receipt(Command):
@@ -74,6 +78,8 @@ class Receipt(Command):
             raise ValueError("income needs its source (bijstand, zorgtoeslag, …)")
         if self.purpose is ReceiptPurpose.INRICHTINGSKREDIET and self.source is not None:
             raise ValueError("an inrichtingskrediet is not income of a source")
+        if self.purpose is ReceiptPurpose.INLEG_GEMEENTE and self.source is not None:
+            raise ValueError("the gemeente's inleg was booked as the household's when it was put in: it has no source")
         return self
 
     @property
@@ -95,6 +101,9 @@ def receipt_request(receipt: Receipt, actor: str) -> EntryRequest:
     if receipt.purpose is ReceiptPurpose.INRICHTINGSKREDIET:
         return krediet_request(h, money, receipt.booked_on, receipt.value_date, receipt.idempotency_key,
                                receipt.description, actor, metadata)
+    if receipt.purpose is ReceiptPurpose.INLEG_GEMEENTE:
+        return inleg_request(h, money, receipt.booked_on, receipt.value_date, receipt.idempotency_key,
+                             receipt.description, actor, metadata)
     assert receipt.source is not None
     return income_request(h, receipt.source, money, receipt.booked_on, receipt.value_date,
                           receipt.idempotency_key, receipt.description, actor, metadata)
@@ -114,6 +123,33 @@ def krediet_request(household_id: int, amount: Money, booked_on: date, value_dat
                   Posting(from_account, amount), Posting(CLIENT_MONEY, -amount)),
         reason=f"{label}: {description}" if description else label, actor=actor,
         source=EntrySource.BANK_IMPORT, household_id=household_id, metadata={**metadata, "purpose": KREDIET})
+
+
+def inleg_request(household_id: int, amount: Money, booked_on: date, value_date: date | None, key: str,
+                  description: str, actor: str, metadata: Mapping[str, str], *, from_account: str = BANK
+                  ) -> EntryRequest:
+    """The gemeente's transfer of money it put in by the rules: the bank side only (`Dr <from_account> / Cr
+    org:gemeente:te-ontvangen`), because the household's side was booked when the payment run put it in."""
+    label = "Inleg van de gemeente ontvangen"
+    return EntryRequest(
+        idempotency_key=key, booking_date=booked_on, value_date=value_date,
+        postings=(Posting(from_account, amount), Posting(GEMEENTE_RECEIVABLE, -amount)),
+        reason=f"{label}: {description}" if description else label, actor=actor,
+        source=EntrySource.BANK_IMPORT, household_id=household_id,
+        metadata={**metadata, "purpose": ReceiptPurpose.INLEG_GEMEENTE.value})
+
+
+def still_to_receive(uow: UnitOfWork, household_id: int) -> Money:
+    """What the household's gemeente put in by the rules and has not transferred yet."""
+    return Money.sum(uow.ledger.amounts_by_household(GEMEENTE_RECEIVABLE).get(household_id, ()))
+
+
+def require_inleg(uow: UnitOfWork, household_id: int, amount: Money, field: str) -> None:
+    """Refuse to take more as the gemeente's inleg than the household still has to receive of it."""
+    open_ = still_to_receive(uow, household_id)
+    if amount > open_:
+        raise InvalidInputError(field, f"household {household_id} has {open_.format_nl()} still to receive from its "
+                                f"gemeente, less than {amount.format_nl()}")
 
 
 def income_request(household_id: int, source: IncomeSource, amount: Money, booked_on: date, value_date: date | None,
@@ -144,6 +180,12 @@ def _checked(uow: UnitOfWork, receipts: Sequence[Receipt], actor: str) -> list[E
         if not household.eligibility.needs_ledger:
             raise ConflictError(f"household {household_id} has no basisrekening (not ontzorgd technically): money "
                                 "for it is not booked here", field="household_id")
+    inleg: dict[int, Money] = defaultdict(Money.zero)
+    for receipt in receipts:
+        if receipt.purpose is ReceiptPurpose.INLEG_GEMEENTE:
+            inleg[receipt.household_id] += receipt.amount
+    for household_id, amount in sorted(inleg.items()):
+        require_inleg(uow, household_id, amount, "amount")
     return [receipt_request(r, actor) for r in receipts]
 
 
@@ -155,6 +197,15 @@ class ReceiptService:
         """Book one bank line; the same bank reference again is a replay and books nothing."""
         receipt = validated(Receipt, data)
         return self._tx.run(lambda uow: post_one_in(uow.ledger, _checked(uow, [receipt], actor)[0]))
+
+    def still_to_receive(self) -> dict[int, Money]:
+        """Per household, what its gemeente put in by the rules (a gift, a toeslag voorschot) and has not
+        transferred yet: the open part of org:gemeente:te-ontvangen."""
+        def work(uow: UnitOfWork) -> dict[int, Money]:
+            amounts = uow.ledger.amounts_by_household(GEMEENTE_RECEIVABLE)
+            return {h: total for h, total in ((h, Money.sum(a)) for h, a in sorted(amounts.items())) if total}
+
+        return self._tx.run(work, write=False)
 
     def receive_many(self, data: Sequence[Receipt | Mapping[str, Any]], actor: str) -> BulkResult:
         """Book the lines of one statement in one transaction: all of them, or none when one is refused."""

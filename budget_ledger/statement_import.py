@@ -35,7 +35,7 @@ from typing import Any
 from budget_ledger.bank_lines import LineStatus, MatchKind, NewBankLine, StatementImport
 from budget_ledger.bank_matching import Decision, Line, MatchingIndex, batch_id_of, match, within_tolerance
 from budget_ledger.bank_statements import EntryStatus, Statement, StatementFile
-from budget_ledger.chart import BANK, IN_TRANSIT, UNMATCHED
+from budget_ledger.chart import BANK, GEMEENTE_RECEIVABLE, IN_TRANSIT, UNMATCHED, organisation_accounts
 from budget_ledger.clock import AMSTERDAM, Clock, system_clock
 from budget_ledger.errors import InvalidInputError
 from budget_ledger.expected_income import ExpectedIncome, ExpectedPayment
@@ -45,7 +45,7 @@ from budget_ledger.ledger.money import Money
 from budget_ledger.payment_calendar import DEFAULT_CALENDAR, PaymentCalendar
 from budget_ledger.payment_runs import InstructionStatus, PaymentInstruction
 from budget_ledger.ports import UnitOfWork
-from budget_ledger.posting import post_in
+from budget_ledger.posting import open_accounts_in, post_in
 from budget_ledger.receipts import income_request
 from budget_ledger.rules.plan import Severity
 from budget_ledger.transactions import Transactions
@@ -215,6 +215,7 @@ class StatementImportService:
                                         "accounts are kept here; nothing of the file was imported")
 
         def work(uow: UnitOfWork) -> ImportReport:
+            open_accounts_in(uow.ledger, organisation_accounts())  # a first import may come before any household
             uow.ledger.lock_accounts([BANK])  # one import at a time: the balances are compared after booking
             reports = [_StatementImport(uow, self._rules, self._clock(), self._calendar, file, s, actor).run()
                        for s in file.statements]
@@ -311,7 +312,16 @@ class _StatementImport:
             bsn_of={h.id: h.bsn for h in households if h.bsn}, tolerance_percent=self.rules.tolerance_percent,
             window_days=self.rules.window_days, calendar=self.calendar, open_payment=self._open_payment,
             horizon=max((line.booking_date for line in lines), default=self.today)
-            + timedelta(days=self.rules.window_days))
+            + timedelta(days=self.rules.window_days),
+            inleg=self.uow.ledger.amounts_by_household(GEMEENTE_RECEIVABLE) if credits else {},
+            gemeente_iban_of=self._gemeente_ibans(households))
+
+    def _gemeente_ibans(self, households: Sequence[Any]) -> dict[int, str]:
+        """Each household's gemeente's own account (its repayment IBAN), where the gemeente has one."""
+        if not households:
+            return {}
+        ibans = {g.id: g.settings.repayment_iban for g in self.uow.registry.gemeenten()}
+        return {h.id: ibans[h.gemeente_id] for h in households if ibans.get(h.gemeente_id)}
 
     def _open_payment(self, household_id: int, amount: Money, day: date
                       ) -> tuple[ExpectedIncome, ExpectedPayment] | None:
@@ -348,6 +358,13 @@ class _StatementImport:
                 postings=(Posting(BANK, t.amount), Posting(IN_TRANSIT, -t.amount)),
                 reason=_text(f"Teruggeboekt door de bank: {decision.reason}"), **base))
             self._returned(instruction, line, decision.reason)
+            return key
+        if kind is MatchKind.GEMEENTE_INLEG:
+            # The bank side only: the household could spend the money since the run booked it.
+            self.requests.append(EntryRequest(
+                postings=(Posting(BANK, t.amount), Posting(GEMEENTE_RECEIVABLE, -t.amount)),
+                reason=_text(f"Ontvangen van de gemeente: {decision.reason}"), household_id=decision.household_id,
+                **base))
             return key
         if kind is not None:
             assert decision.household_id is not None and decision.source is not None

@@ -57,6 +57,23 @@ def test_s5_ineligible_clients_get_a_reason_code_and_no_accounts(services, permi
     assert services.ledger.accounts(household_id=household.id) == []
 
 
+def test_the_first_household_ontzorgd_opens_the_organisations_bank_side_too(services):
+    """A fresh organisation has no accounts until its first household is ontzorgd; from then on every booking
+    for it finds the bank side (derdengelden, onderweg, ongematcht, clientgelden, te ontvangen van de gemeente)
+    without anyone opening it by hand."""
+    from budget_ledger.chart import organisation_accounts
+
+    gemeente(services)
+    assert services.ledger.accounts() == []
+    household = single(services).household
+    assert household.eligibility.eligible
+    opened = {a.code: (a.name, a.type, a.household_id) for a in services.ledger.accounts() if a.household_id is None}
+    assert opened == {spec.code: (spec.name, spec.type, None) for spec in organisation_accounts()}
+    again = single(services).household  # the second changes nothing on the bank side
+    assert again.id != household.id
+    assert {a.code for a in services.ledger.accounts() if a.household_id is None} == set(opened)
+
+
 def test_s5_a_nareiziger_with_an_asiel_permit_depends_on_the_gemeente(services):
     gemeente(services, code="hoorn", nareiziger_asiel_eligible=False)  # Westfriesland's practice
     gemeente(services, code="deventer")  # the law's reading

@@ -387,6 +387,20 @@ class SqlLedgerStore:
             for entry_id in chunk:
                 yield batch[entry_id]
 
+    def amounts_by_household(self, code: str) -> dict[int, list[Money]]:
+        """The posted amounts on one organisation account per household the entry is for (its household_id),
+        in entry order: what a receivable holds for each household, and what made it up."""
+        query = (select(journal_entries.c.household_id, postings.c.amount_cents)
+                 .join(postings, postings.c.entry_id == journal_entries.c.id)
+                 .join(accounts, accounts.c.id == postings.c.account_id)
+                 .where(accounts.c.code == code, journal_entries.c.status == "posted",
+                        journal_entries.c.household_id.is_not(None))
+                 .order_by(journal_entries.c.id, postings.c.id))
+        found: dict[int, list[Money]] = defaultdict(list)
+        for household_id, cents in self.conn.execute(query).all():
+            found[household_id].append(Money(cents))
+        return dict(found)
+
     def balances_of_households(self, household_ids: Collection[int]) -> dict[int, dict[str, Money]]:
         """Each household's account balances (code → balance seen from the account's normal side), for
         many households in one go (the bulk payment run). Most balances repeat (zero, a fixed amount), so
