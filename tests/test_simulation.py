@@ -34,7 +34,7 @@ from budget_ledger.adapters.db.bootstrap import services as build_services
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.export.ledger_journal import write_journal
 from budget_ledger.adapters.simulation import SimulationConfig, Summary, simulate
-from budget_ledger.chart import IN_TRANSIT, household_code
+from budget_ledger.chart import GEMEENTE_RECEIVABLE, IN_TRANSIT, household_code
 from budget_ledger.demo import load_demo_book
 from budget_ledger.expected_income import TOESLAGEN
 from budget_ledger.ledger.entries import PostedEntry
@@ -217,6 +217,9 @@ def test_the_simulated_region_looks_like_the_real_one(simulated):
         if "krediet:inrichting" in credited:
             assert entry.booking_date == DEFAULT_CALENDAR.next_business_day(household.housing_date)
             continue
+        if not credited:  # the gemeente's transfer of its inleg: the bank side only, the household had it
+            assert {p.account for p in entry.postings} == {"org:bank:derdengelden", GEMEENTE_RECEIVABLE}
+            continue
         (account, amount), = credited.items()
         source = account.split(":", 1)[1]
         day = entry.booking_date
@@ -298,6 +301,8 @@ def test_the_income_the_bank_sent_is_booked_for_its_household_and_the_queue_is_w
             local = posting.account.split(":", 2)[2] if posting.account.startswith("huishouden:") else ""
             if local.startswith("inkomen:") and posting.amount.is_negative:
                 booked[(entry.household_id, local.split(":", 1)[1])] -= posting.amount
+            elif posting.account == GEMEENTE_RECEIVABLE and posting.amount.is_negative:
+                booked[(entry.household_id, "inleg-gemeente")] -= posting.amount
             elif local == "krediet:inrichting" and posting.amount.is_negative:
                 booked[(entry.household_id, "inrichtingskrediet")] -= posting.amount
     assert len({h for h, _ in sent}) >= simulated.households // 2
@@ -306,7 +311,7 @@ def test_the_income_the_bank_sent_is_booked_for_its_household_and_the_queue_is_w
     assert services.bank_queue.unmatched() == [] and bank["still_open"] == 0
     assert bank["to_work_queue"] == bank["assigned_from_queue"] >= 1
     # Every inrichtingskrediet waits for a person (money from the household's own gemeente that is no bijstand).
-    kredieten = sum(1 for line in simulated.summary.credits_sent if line.source is None)
+    kredieten = sum(1 for line in simulated.summary.credits_sent if line.purpose == "inrichtingskrediet")
     assert bank["assigned_by_purpose"]["inrichtingskrediet"] == kredieten >= 1
     assert bank["matched_by_kind"]["verwacht-inkomen"] >= len(sent)
     # Each line once: the morning statement repeats yesterday's lines, the import books them once.
@@ -326,26 +331,22 @@ def test_the_income_the_bank_sent_is_booked_for_its_household_and_the_queue_is_w
 
 
 @pytest.mark.slow
-def test_the_statements_reconcile_except_for_money_the_gemeente_put_in_without_a_bank_line(simulated):
-    """The bank's balances follow its lines; the ledger's derdengeldenrekening differs from them only by
-    what the rules engine booked as put in by the gemeente (eerste huur gift, toeslag voorschot: Dr
-    org:bank:derdengelden with no bank line to match). A known gap in the service, not in the simulation:
-    that money belongs on a receivable until the gemeente's transfer arrives and is matched to it. Until
-    then this test checks the difference is exactly that money, and is marked xfail when there is any."""
+def test_every_statement_reconciles_and_what_the_gemeente_put_in_is_received_from_it(simulated):
+    """The bank's balances follow its lines, and the ledger's derdengeldenrekening follows the bank: money the
+    rules have the gemeente put in (eerste huur gift, toeslag voorschot) waits on org:gemeente:te-ontvangen
+    until the gemeente's transfer, with the household's kenmerk, is matched to it the next business day."""
     bank, services = simulated.data["bank"], simulated.services
-    inleg = M(bank["gemeente_paid_in_without_bank_line"])
-    assert M(bank["ledger_minus_bank"]) == inleg
-    stored = [i for i in services.bank_import.imports()]
-    differing = [i for i in stored if i.ledger_closing != i.closing or i.ledger_opening != i.opening]
-    assert len(differing) == bank["statements_not_reconciled"]
-    first_inleg = min((e.booking_date for e in simulated.entries() if e.source.value == "batch_run"
-                       and any(p.account == "org:bank:derdengelden" for p in e.postings)), default=None)
-    if first_inleg is None:
-        assert differing == []
-        return
-    assert all(i.closing_date >= first_inleg for i in differing)
-    pytest.xfail(f"{len(differing)} statements differ by the gemeente's inleg ({inleg}): booked on the bank "
-                 "account by the payment run, with no bank line the import could match (see the report)")
+    statements = services.bank_import.imports()
+    assert bank["statements_not_reconciled"] == 0 and M(bank["ledger_minus_bank"]) == M("0")
+    assert all(i.ledger_closing == i.closing and i.ledger_opening == i.opening for i in statements)
+    put_in = M(bank["gemeente_paid_in"])
+    received = Money.sum(line.amount for line in simulated.summary.credits_sent if line.inleg)
+    assert put_in > M("0"), "seed 1 has a gemeente that puts money in (Roermond's first huur)"
+    # What was put in on the last day arrives after it; everything earlier was received.
+    assert received + M(bank["still_to_receive_from_gemeente"]) == put_in
+    assert services.ledger.balance(GEMEENTE_RECEIVABLE) == M(bank["still_to_receive_from_gemeente"])
+    assert bank["matched_by_kind"].get("inleg-gemeente", 0) == sum(1 for line in simulated.summary.credits_sent
+                                                                   if line.inleg)
 
 
 # -- the scheduler's own triggers --------------------------------------------------------------------

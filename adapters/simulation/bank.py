@@ -93,6 +93,8 @@ class BankLine:
     """The household's betalingskenmerk (CdtrRefInf), where the payer gives it."""
     expected_on: date | None = None
     """For a first toeslag payment: the day the budgetbeheerder expected it (the gemeente's estimate)."""
+    inleg: bool = False
+    """The gemeente's transfer of what it put in by the rules (a gift, a toeslag voorschot), not income."""
 
     @property
     def is_back_payment(self) -> bool:
@@ -101,7 +103,9 @@ class BankLine:
 
     @property
     def purpose(self) -> str:
-        """What the money is: its income source, or `inrichtingskrediet`."""
+        """What the money is: its income source, `inrichtingskrediet`, or `inleg-gemeente`."""
+        if self.inleg:
+            return "inleg-gemeente"
         return self.source or "inrichtingskrediet"
 
     def transaction(self) -> BankTransaction:
@@ -221,6 +225,7 @@ class Bank:
         self.not_booked: list[BankLine] = []
         """Lines for a household whose trajectory had ended: paid to the client's own account instead."""
         self.executed: list[Execution] = []
+        self._inleg_count = 0
         self.statements: list[StatementFile] = []
 
     # -- money in ------------------------------------------------------------------------------------
@@ -247,6 +252,29 @@ class Bank:
         self.by_reference.update((line.reference, line) for line in booked)
         self._booked[day] += booked
         return booked
+
+    def gemeente_transfers(self, day: date, still_to_receive: dict[int, Money], registered: dict[int, Registered]
+                           ) -> list[BankLine]:
+        """The gemeente transfers what it put in by the rules today (the payment run booked it as still to be
+        received) on the next business day, from its own account with the household's kenmerk; what it already
+        sent or scheduled is not sent again."""
+        lines = []
+        arrives = self._calendar.next_business_day(day + timedelta(days=1))
+        for household_id, open_ in sorted(still_to_receive.items()):
+            scheduled = Money.sum(line.amount for lines_of_day in self._pending.values() for line in lines_of_day
+                                  if line.inleg and line.household_id == household_id)
+            amount = open_ - scheduled
+            known = registered.get(household_id)
+            if amount.cents <= 0 or known is None or known.case.gemeente_payer is None:
+                continue
+            self._inleg_count += 1
+            line = BankLine(arrives, household_id, None, amount, (), f"Bijzondere bijstand en voorschotten "
+                            f"{known.case.gemeente_payer.name}", f"SIM{self._seed}-H{household_id}-INLEG-"
+                            f"{self._inleg_count}", known.case.gemeente_payer,
+                            structured_reference=household_reference(household_id), inleg=True)
+            self._pending[arrives].append(line)
+            lines.append(line)
+        return lines
 
     def overdue(self, day: date) -> list[BankLine]:
         """Lines dated before `day` that were never delivered (a bank line on a non-business day)."""

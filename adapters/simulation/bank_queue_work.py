@@ -41,7 +41,10 @@ def work_queue(queue: BankQueueService, known: dict[str, BankLine], log: QueueLo
                                  if sent is None else "bedrag wijkt af van wat de betaler stuurde")
             continue
         part: dict = {"household_id": sent.household_id, "amount": str(sent.amount)}
-        if sent.source is None:
+        if sent.inleg:
+            part["purpose"] = "inleg-gemeente"
+            note = f"Inleg van {sent.payer.name} (gift of voorschot), eerder als te ontvangen geboekt"
+        elif sent.source is None:
             part["purpose"] = "inrichtingskrediet"
             note = f"Inrichtingskrediet van {sent.payer.name}, toegekend bij de huisvesting"
         else:

@@ -16,6 +16,8 @@
        business days) and the expected-income check (07:30), and any job added to `job_specs` later;
 09:00  four eyes: sim.controleur approves today's payment runs and exports them to pain.001; the files go to
        the bank, which executes a block for today (or an earlier day) at once and a later one on its day;
+       the gemeente transfers what today's runs had it put in by the rules (a gift, a toeslag voorschot,
+       booked as still to be received), arriving the next business day with the household's kenmerk;
 10:00  the work queue (bank_queue_work.py): sim.beheerder assigns the lines the import could not match
        (the inrichtingskrediet, a toeslag paid later than estimated with more months in it);
 14:00  casework: evaluations, extensions, afbouw and the end of trajectories due today.
@@ -39,7 +41,7 @@ from pathlib import Path
 from dateutil.relativedelta import relativedelta
 
 from budget_ledger.adapters.bank.statement_files import import_camt053
-from budget_ledger.adapters.db.bootstrap import profile_catalog, services
+from budget_ledger.adapters.db.bootstrap import profile_catalog, services, transactions
 from budget_ledger.adapters.db.engine import Database
 from budget_ledger.adapters.scheduler import runner
 from budget_ledger.adapters.simulation.bank import BANK_ACTOR, Bank
@@ -53,6 +55,7 @@ from budget_ledger.adapters.simulation.scheduled_jobs import JobResults, calls_o
 from budget_ledger.adapters.simulation.summary import Summary, month_line, summarise
 from budget_ledger.chart import organisation_accounts
 from budget_ledger.household_profiles import ProfileCatalog
+from budget_ledger.receipts import ReceiptService
 from budget_ledger.statement_import import ImportReport
 
 INTAKE, BANK_STATEMENT, APPROVAL, WORK_QUEUE, CASEWORK = 4, 5, 9, 10, 14
@@ -100,6 +103,7 @@ def simulate(database: Database, config: SimulationConfig, *, catalog: ProfileCa
     clock = SimulatedClock(config.start)
     bundle = services(database, clock=clock, catalog=catalog)
     bank = Bank(config.seed, config.end, database.settings.organisation_iban)
+    receipts = ReceiptService(transactions(database))
     imports: list[ImportReport] = []
     queue = QueueLog()
 
@@ -148,6 +152,10 @@ def simulate(database: Database, config: SimulationConfig, *, catalog: ProfileCa
             files += exported
             for file in exported:
                 bank.receive(file.batch, day)
+
+            # The gemeente transfers what today's runs put in by the rules (a gift, a toeslag voorschot).
+            by_household = {r.household_id: r for r in registered.values()}
+            bank.gemeente_transfers(day, receipts.still_to_receive(), by_household)
 
             clock.at(day, WORK_QUEUE)
             work_queue(bundle.bank_queue, bank.by_reference, queue)

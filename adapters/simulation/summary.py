@@ -24,7 +24,7 @@ from budget_ledger.adapters.simulation.casework import CaseworkLog
 from budget_ledger.adapters.simulation.households import World
 from budget_ledger.adapters.simulation.payments import ExportedFile
 from budget_ledger.adapters.simulation.scheduled_jobs import JobResults
-from budget_ledger.chart import BANK, CLIENT_MONEY, IN_TRANSIT
+from budget_ledger.chart import BANK, CLIENT_MONEY, GEMEENTE_RECEIVABLE, IN_TRANSIT
 from budget_ledger.ledger.entries import PostedEntry
 from budget_ledger.ledger.money import Money
 from budget_ledger.payment_runs import InstructionStatus, RunFinding, RunReport
@@ -86,9 +86,9 @@ class BookFigures:
                 self.krediet_granted += -posting.amount
             elif local == "reservering:inrichting" and posting.amount.is_negative and entry.rule:
                 self.bridged_from_krediet += -posting.amount
-        if entry.source.value == "batch_run" and any(p.account == BANK and not p.amount.is_negative
+        if entry.source.value == "batch_run" and any(p.account == GEMEENTE_RECEIVABLE and not p.amount.is_negative
                                                       for p in entry.postings):
-            self.gemeente_paid_in += Money.sum(p.amount for p in entry.postings if p.account == BANK)
+            self.gemeente_paid_in += Money.sum(p.amount for p in entry.postings if p.account == GEMEENTE_RECEIVABLE)
         paid = paid_category(entry)
         if paid is not None:
             category, amount = paid
@@ -173,7 +173,8 @@ def bank_figures(services: Services, world: World, bank: Bank, imports: Sequence
         "bank_closing_balance": _money(bank_closing),
         "ledger_bank_balance": _money(ledger_bank),
         "ledger_minus_bank": _money(ledger_bank - bank_closing),
-        "gemeente_paid_in_without_bank_line": _money(gemeente_paid_in),
+        "gemeente_paid_in": _money(gemeente_paid_in),
+        "still_to_receive_from_gemeente": _money(services.ledger.balance(GEMEENTE_RECEIVABLE)),
         "last_statement_reconciled": None if last is None else last.reconciled,
         "onderweg_at_end": {
             "total": _money(-services.ledger.balance(IN_TRANSIT)),
@@ -364,8 +365,9 @@ def render_text(data: dict[str, Any]) -> str:
         out.append(f"    regel {item['line_id']} {item['booking_date']} {item['amount']} {item['counterparty']}: "
                    f"{item['why']}")
     out.append(f"  aansluiting: {k['statements_not_reconciled']} afschriften met verschil; grootboek "
-               f"{k['ledger_bank_balance']}, bank {k['bank_closing_balance']} (verschil {k['ledger_minus_bank']}; "
-               f"door de gemeente ingelegd zonder bankregel {k['gemeente_paid_in_without_bank_line']})")
+               f"{k['ledger_bank_balance']}, bank {k['bank_closing_balance']} (verschil {k['ledger_minus_bank']}); "
+               f"door de gemeente ingelegd {k['gemeente_paid_in']}, nog te ontvangen "
+               f"{k['still_to_receive_from_gemeente']}")
     out.append(f"  onderweg aan het eind {o['total']}: uitvoering na de laatste dag {o['exported_executed_after_end']}, "
                f"geëxporteerd en niet bevestigd {o['exported_not_confirmed']}, niet in een bestand {o['not_in_a_file']}")
     s = data["shortfalls"]
