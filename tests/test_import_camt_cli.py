@@ -119,3 +119,23 @@ def test_a_krediet_in_the_queue_is_assigned_as_the_inrichtingskrediet_from_the_c
     assert done.exit_code == 0, done.output
     assert services.ledger.balance(f"huishouden:{h}:krediet:inrichting") == loan_before - Money.parse("500.00")
     assert services.bank_queue.assignments(line.id)[0].income_source == "inrichtingskrediet"
+
+
+def test_the_gemeentes_gift_paid_without_its_kenmerk_is_assigned_as_its_inleg_from_the_command_line(
+        services, exported_run, invoke, tmp_path):
+    """Roermond put in S1's first part-month of huur (356.45); its transfer came without the kenmerk."""
+    h, _, _ = exported_run
+    path = tmp_path / "inleg.xml"
+    path.write_bytes(write_camt053(statement(entry(0, date(2025, 3, 20), tx(
+        "356.45", counterparty_iban="NL39RABO0300065264", counterparty_name="Gemeente Roermond",
+        remittance_text="BB eerste huur"), ref="I9"))))
+    assert invoke("import-camt", str(path), "--as", BEHEERDER).exit_code == 0
+    [line] = services.bank_queue.unmatched()
+    done = invoke("bank", "assign", str(line.id), "--part", f"household={h}:356.45:inleg-gemeente",
+                  "--note", "bijzondere bijstand eerste huur", "--as", BEHEERDER)
+    assert done.exit_code == 0, done.output
+    assert services.ledger.balance("org:gemeente:te-ontvangen") == Money(0)
+    assert services.bank_queue.assignments(line.id)[0].income_source == "inleg-gemeente"
+    again = invoke("bank", "assign", str(line.id), "--part", f"household={h}:356.45:inleg-gemeente",
+                   "--note", "nog eens", "--as", BEHEERDER)
+    assert again.exit_code != 0 and "not in the work queue" in again.output

@@ -16,6 +16,7 @@ import click
 from budget_ledger.ledger.errors import DatabaseBusyError, LedgerError
 from budget_ledger.receipts import KREDIET
 
+INLEG = "inleg-gemeente"
 _PART = re.compile(r"^(?P<target>household|instruction)=(?P<id>\d+):(?P<amount>\d+(?:\.\d{1,2})?)(?::(?P<source>[a-z-]+))?$")
 
 
@@ -78,7 +79,9 @@ def register(cli: click.Group, refusals_as_messages: Any) -> None:
     @click.argument("line_id", type=click.IntRange(min=1))
     @click.option("--part", "parts", multiple=True, required=True, metavar="household=ID:AMOUNT[:SOURCE]",
                   help="A part of the line: household=12:200.00:gift (money in for a household, source default "
-                  "overig; 'inrichtingskrediet' for the krediet the gemeente pays out) or instruction=34:82.26 (one of our payments). Repeat to split; the parts add up to the line.")
+                  "overig; 'inrichtingskrediet' for the krediet the gemeente pays out, 'inleg-gemeente' for its transfer of "
+                  "a gift or voorschot it put in) or instruction=34:82.26 (one of our payments). Repeat to split; the "
+                  "parts add up to the line.")
     @click.option("--note", required=True, help="Why the money goes where it goes (recorded).")
     @click.option("--as", "actor", required=True, help="Who assigns it (recorded).")
     @click.pass_obj
@@ -92,8 +95,8 @@ def register(cli: click.Group, refusals_as_messages: Any) -> None:
                 raise click.BadParameter(f"{text!r}: write household=ID:AMOUNT[:SOURCE] or instruction=ID:AMOUNT",
                                          param_hint=f"--part ({number + 1})")
             part: dict[str, Any] = {f"{found['target']}_id": int(found["id"]), "amount": found["amount"]}
-            if found["source"] == KREDIET:  # the loan the gemeente pays out, not income
-                part["purpose"] = KREDIET
+            if found["source"] in (KREDIET, INLEG):  # the krediet (a loan) or the gemeente's inleg: not income
+                part["purpose"] = found["source"]
             elif found["source"]:
                 part["source"] = found["source"]
             parsed.append(part)
