@@ -258,11 +258,10 @@ def test_one_household_read_in_bulk_is_its_extract(database, book):
         assert [entry_view(e) for e in bulk.get(h, [])] == [entry_view(e) for e in one]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # SQLite's query plans
 def test_the_chunks_subquery_uses_the_indexes(database, backend):
     """On SQLite the entries of a chunk are found through the indexes on accounts.household_id and
     postings.account_id, and the postings through the one on postings.entry_id: nothing is scanned."""
-    if backend != "sqlite":
-        pytest.skip("SQLite's query plans")
 
     def plans(store):
         found = {}
