@@ -46,7 +46,7 @@ from budget_ledger.payment_calendar import DEFAULT_CALENDAR, PaymentCalendar
 from budget_ledger.payment_runs import InstructionStatus, PaymentInstruction
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.posting import open_accounts_in, post_in
-from budget_ledger.receipts import income_request
+from budget_ledger.receipts import income_request, inleg_request
 from budget_ledger.rules.plan import Severity
 from budget_ledger.transactions import Transactions
 from budget_ledger.warnings import NewWarning, WarningRole, WarningType, raise_in
@@ -361,10 +361,11 @@ class _StatementImport:
             return key
         if kind is MatchKind.GEMEENTE_INLEG:
             # The bank side only: the household could spend the money since the run booked it.
-            self.requests.append(EntryRequest(
-                postings=(Posting(BANK, t.amount), Posting(GEMEENTE_RECEIVABLE, -t.amount)),
-                reason=_text(f"Ontvangen van de gemeente: {decision.reason}"), household_id=decision.household_id,
-                **base))
+            assert decision.household_id is not None
+            self.requests.append(inleg_request(
+                decision.household_id, t.amount, day, line.entry.value_date, key,
+                _text(f"{t.counterparty_name or ''} {t.remittance_text}".strip()), self.actor,
+                self._metadata(line, decision)))
             return key
         if kind is not None:
             assert decision.household_id is not None and decision.source is not None
