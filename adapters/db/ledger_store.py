@@ -17,6 +17,7 @@ from operator import attrgetter
 from sqlalchemy import Connection, Result, String, and_, bindparam, func, insert, select, type_coerce, update
 
 from budget_ledger.adapters.db.driver_inserts import insert_many_by_driver
+from budget_ledger.adapters.db.memo import Memo
 from budget_ledger.adapters.db.models import accounts, journal_entries, postings
 from budget_ledger.ledger.accounts import Account, AccountSpec, AccountType
 from budget_ledger.ledger.entries import EntryRequest, EntrySource, PostedEntry, Posting
@@ -63,7 +64,7 @@ _ADD_BALANCE_SQL = "UPDATE accounts SET balance_cents=(accounts.balance_cents + 
 
 # -- reading entries ----------------------------------------------------------------------------
 # The dates are read as the driver hands them over (ISO text on SQLite, `date`s from psycopg; type_coerce
-# renders no CAST) and converted once per distinct value by `_Dates`: a book has few dates, and the Date
+# renders no CAST) and converted once per distinct value by `_dates`: a book has few dates, and the Date
 # type's per-value parsing was a measurable share of the bulk run's reads.
 _ENTRY_COLUMNS = (
     journal_entries.c.id, journal_entries.c.idempotency_key, type_coerce(journal_entries.c.booking_date, String),
@@ -99,34 +100,18 @@ _BALANCE_SIGNS = {kind.value: kind.normal_sign for kind in AccountType}
 _PART = 1000  # rows fetched and turned into values at a time
 
 
-class _Dates(dict[object, date]):
+def _dates(dialect) -> Memo[object, date]:  # type: ignore[no-untyped-def]
     """Dates by their raw value, each converted once by the Date type's own result processing on this
     database (none on PostgreSQL, whose driver already returns dates)."""
-
-    def __init__(self, dialect) -> None:  # type: ignore[no-untyped-def]
-        super().__init__()
-        self._process = journal_entries.c.booking_date.type.dialect_impl(dialect).result_processor(dialect, None)
-
-    def __missing__(self, raw: object) -> date:
-        value = self[raw] = raw if self._process is None else self._process(raw)
-        return value
+    process = journal_entries.c.booking_date.type.dialect_impl(dialect).result_processor(dialect, None)
+    return Memo((lambda raw: raw) if process is None else process)
 
 
-class _Postings(dict[tuple[str, int], Posting]):
+def _postings() -> Memo[tuple[str, int], Posting]:
     """Postings by (account code, cents). A posting is an immutable value: one read many times (the same
     amount on the same account, month after month) is built and validated once, and so is each amount."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._amounts: dict[int, Money] = {}
-
-    def __missing__(self, key: tuple[str, int]) -> Posting:
-        code, cents = key
-        amount = self._amounts.get(cents)
-        if amount is None:
-            amount = self._amounts[cents] = Money(cents)
-        posting = self[key] = Posting(code, amount)
-        return posting
+    amounts: Memo[int, Money] = Memo(Money)
+    return Memo(lambda key: Posting(key[0], amounts[key[1]]))
 
 
 class _EntryReader:
@@ -138,8 +123,8 @@ class _EntryReader:
     get dearer the more a process holds; this was a large share of the bulk run's reading time)."""
 
     def __init__(self, dialect, households: Collection[int] = ()) -> None:  # type: ignore[no-untyped-def]
-        self.dates = _Dates(dialect)
-        self.postings = _Postings()
+        self.dates = _dates(dialect)
+        self.postings = _postings()
         self.households = households
         self.touching: dict[int, set[int]] = defaultdict(set)
         """Entry id → the ones of `households` whose accounts it touches."""
@@ -406,16 +391,12 @@ class SqlLedgerStore:
         many households in one go (the bulk payment run). Most balances repeat (zero, a fixed amount), so
         each distinct amount is one Money; rows are consumed a part at a time (see `_EntryReader`)."""
         found: dict[int, dict[str, Money]] = defaultdict(dict)
-        amounts: dict[int, Money] = {}
+        amounts: Memo[int, Money] = Memo(Money)
         signs = _BALANCE_SIGNS
         for chunk in _chunks(sorted(set(household_ids))):
             for part in self.conn.execute(_household_balances, {"households": list(chunk)}).partitions(_PART):
                 for household_id, code, kind, cents in part:
-                    cents *= signs[kind]
-                    amount = amounts.get(cents)
-                    if amount is None:
-                        amount = amounts[cents] = Money(cents)
-                    found[household_id][code] = amount
+                    found[household_id][code] = amounts[cents * signs[kind]]
         return found
 
     def entries_of_households(self, household_ids: Collection[int]) -> dict[int, list[PostedEntry]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Text, cast, func, insert, select, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
+from budget_ledger.adapters.db.memo import Memo
 from budget_ledger.adapters.db.models import UtcDateTime
 from budget_ledger.adapters.db.registry_tables import (
     budgetplans,
@@ -148,10 +149,8 @@ def _by_household(items: Iterable[Any]) -> dict[int, list[Any]]:
 # A bulk payment run reads tens of thousands of rows per chunk of households through the readers below,
 # and their time went into the work per row in Python rather than into the database. So those readers
 # select only the columns their dataclass needs, unpack rows as tuples (attribute access on a Row is
-# slow), look enum members up in dicts, and within one call build equal immutable values once.
+# slow), look enum members up in dicts, and within one call build equal immutable values once (`Memo`).
 
-_K = TypeVar("_K")
-_V = TypeVar("_V")
 _E = TypeVar("_E", bound=Enum)
 
 
@@ -168,43 +167,19 @@ class _ByValue(dict[Any, _E]):
         return self.enum(value)
 
 
-class _Shared(dict[_K, _V]):
-    """Values made once per distinct key during one call, then shared by every row with that key.
-
-    Only for immutable values (amounts, addresses, payment-day rules, timestamps, tuples of text): rows
-    repeat them, and a lookup is cheaper than building a frozen dataclass again. Never for a dict, such as
-    a history line's details, which its holder could change under the others.
-    """
-
-    def __init__(self, make: Callable[[_K], _V]) -> None:
-        super().__init__()
-        self.make = make
-
-    def __missing__(self, key: _K) -> _V:
-        value = self[key] = self.make(key)
-        return value
-
-
 _UTC_DATETIME = UtcDateTime()
 
 
 def _raw_timestamp(column: Any) -> ColumnElement[Any]:
     """`column` (a UtcDateTime) read as its plain DateTime, without the TypeDecorator's two Python calls per
-    value; `_Timestamps` then makes each distinct value aware UTC with UtcDateTime's own code."""
+    value; `_timestamps` then makes each distinct value aware UTC with UtcDateTime's own code."""
     return type_coerce(column, _UTC_DATETIME.impl).label(column.name)
 
 
-class _Timestamps(dict[Any, datetime | None]):
+def _timestamps(dialect: Dialect) -> Memo[Any, datetime | None]:
     """Aware UTC datetimes by the value the driver returned for a `_raw_timestamp` column, each distinct
-    value converted once per call by UtcDateTime's own code (rows written together share their moment)."""
-
-    def __init__(self, dialect: Dialect) -> None:
-        super().__init__()
-        self.dialect = dialect
-
-    def __missing__(self, raw: Any) -> datetime | None:
-        value = self[raw] = _UTC_DATETIME.process_result_value(raw, self.dialect)
-        return value
+    value converted once per read by UtcDateTime's own code (rows written together share their moment)."""
+    return Memo(lambda raw: _UTC_DATETIME.process_result_value(raw, dialect))
 
 
 def _json_text(column: Any) -> ColumnElement[Any]:
@@ -212,9 +187,9 @@ def _json_text(column: Any) -> ColumnElement[Any]:
     return cast(column, Text).label(column.name)
 
 
-def _text_tuples() -> _Shared[str | None, tuple[Any, ...]]:
+def _text_tuples() -> Memo[str | None, tuple[Any, ...]]:
     """Stored JSON lists as tuples, as `tuple(column or ())` made them from the decoded JSON column."""
-    return _Shared(lambda text: tuple(json.loads(text) or ()) if text is not None else ())
+    return Memo(lambda text: tuple(json.loads(text) or ()) if text is not None else ())
 
 
 def _address_of(columns: tuple[Any, ...]) -> PostalAddress | None:
@@ -426,7 +401,7 @@ class SqlRegistryStore:
         if not rows:
             return []
         found_ids = [row[0] for row in rows]
-        timestamps = _Timestamps(self.conn.dialect)
+        timestamps = _timestamps(self.conn.dialect)
         m = household_members.c
         members: dict[int, list[Member]] = defaultdict(list)
         for household_id, member_id, name, date_of_birth, role, joined_on in self.conn.execute(
@@ -688,7 +663,7 @@ class SqlRegistryStore:
                 Milestone(milestone_id, _MILESTONE_KINDS[kind], due_from, due_on, completed_on,
                           _OUTCOMES[outcome] if outcome else None, note, recorded_by)
             )
-        timestamps = _Timestamps(self.conn.dialect)
+        timestamps = _timestamps(self.conn.dialect)
         h = trajectory_history.c
         history: dict[int, list[HistoryLine]] = defaultdict(list)
         for trajectory_id, at, actor, action, from_status, to_status, details in self.conn.execute(
@@ -804,7 +779,7 @@ class SqlRegistryStore:
         if not rows:
             return []
         ids = [row[0] for row in rows]
-        amounts = _Shared(Money)
+        amounts = Memo(Money)
         s = creditor_schedules.c
         schedules: dict[int, list[Schedule]] = defaultdict(list)
         for creditor_id, schedule_id, cents, frequency, day, valid_from, valid_to in self.conn.execute(
@@ -813,7 +788,7 @@ class SqlRegistryStore:
         ).all():
             schedules[creditor_id].append(
                 Schedule(schedule_id, amounts[cents], _FREQUENCIES[frequency], day, valid_from, valid_to))
-        timestamps = _Timestamps(self.conn.dialect)
+        timestamps = _timestamps(self.conn.dialect)
         p = creditor_payers.c
         payers: dict[int, list[PayerPeriod]] = defaultdict(list)
         for creditor_id, payer, valid_from, recorded_at, recorded_by, reason in self.conn.execute(
@@ -822,7 +797,7 @@ class SqlRegistryStore:
         ).all():
             payers[creditor_id].append(PayerPeriod(_PAYERS[payer], valid_from, timestamps[recorded_at], recorded_by,
                                                    reason))
-        addresses = _Shared(_address_of)
+        addresses = Memo(_address_of)
         return [
             Creditor(
                 id=creditor_id,
@@ -879,10 +854,10 @@ class SqlRegistryStore:
             _json_text(i.payer_ibans), _json_text(i.references), _raw_timestamp(i.updated_at), i.rejected_on,
             i.rejection_reason,
         ).where(condition).order_by(i.id)
-        amounts = _Shared(Money)
-        payment_days = _Shared(_payment_day)
+        amounts = Memo(Money)
+        payment_days = Memo(_payment_day)
         text_tuples = _text_tuples()
-        timestamps = _Timestamps(self.conn.dialect)
+        timestamps = _timestamps(self.conn.dialect)
         return [
             ExpectedIncome(
                 id=income_id,
