@@ -141,7 +141,7 @@ def inleg_request(household_id: int, amount: Money, booked_on: date, value_date:
 
 def still_to_receive(uow: UnitOfWork, household_id: int) -> Money:
     """What the household's gemeente put in by the rules and has not transferred yet."""
-    return Money.sum(uow.ledger.amounts_by_household(GEMEENTE_RECEIVABLE).get(household_id, ()))
+    return Money.sum(uow.ledger.amounts_by_household(GEMEENTE_RECEIVABLE, household_id).get(household_id, ()))
 
 
 def require_inleg(uow: UnitOfWork, household_id: int, amount: Money, field: str) -> None:

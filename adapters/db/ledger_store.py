@@ -372,15 +372,17 @@ class SqlLedgerStore:
             for entry_id in chunk:
                 yield batch[entry_id]
 
-    def amounts_by_household(self, code: str) -> dict[int, list[Money]]:
+    def amounts_by_household(self, code: str, household_id: int | None = None) -> dict[int, list[Money]]:
         """The posted amounts on one organisation account per household the entry is for (its household_id),
-        in entry order: what a receivable holds for each household, and what made it up."""
+        in entry order: what a receivable holds for each household (or for one), and what made it up."""
         query = (select(journal_entries.c.household_id, postings.c.amount_cents)
                  .join(postings, postings.c.entry_id == journal_entries.c.id)
                  .join(accounts, accounts.c.id == postings.c.account_id)
                  .where(accounts.c.code == code, journal_entries.c.status == "posted",
                         journal_entries.c.household_id.is_not(None))
                  .order_by(journal_entries.c.id, postings.c.id))
+        if household_id is not None:
+            query = query.where(journal_entries.c.household_id == household_id)
         found: dict[int, list[Money]] = defaultdict(list)
         for household_id, cents in self.conn.execute(query).all():
             found[household_id].append(Money(cents))

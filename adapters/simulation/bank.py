@@ -226,6 +226,8 @@ class Bank:
         """Lines for a household whose trajectory had ended: paid to the client's own account instead."""
         self.executed: list[Execution] = []
         self._inleg_count = 0
+        self._inleg_on_its_way: dict[int, Money] = {}
+        """Per household, the gemeente's transfers scheduled and not credited yet."""
         self.statements: list[StatementFile] = []
 
     # -- money in ------------------------------------------------------------------------------------
@@ -250,6 +252,9 @@ class Bank:
         self.not_booked += [line for line in today if stopped(line.household_id, day)]
         self.arrived += booked
         self.by_reference.update((line.reference, line) for line in booked)
+        for line in today:
+            if line.inleg:  # credited, or (a trajectory over) paid to the client: no longer on its way
+                self._inleg_on_its_way[line.household_id] -= line.amount
         self._booked[day] += booked
         return booked
 
@@ -261,9 +266,7 @@ class Bank:
         lines = []
         arrives = self._calendar.next_business_day(day + timedelta(days=1))
         for household_id, open_ in sorted(still_to_receive.items()):
-            scheduled = Money.sum(line.amount for lines_of_day in self._pending.values() for line in lines_of_day
-                                  if line.inleg and line.household_id == household_id)
-            amount = open_ - scheduled
+            amount = open_ - self._inleg_on_its_way.get(household_id, Money(0))
             known = registered.get(household_id)
             if amount.cents <= 0 or known is None or known.case.gemeente_payer is None:
                 continue
@@ -273,6 +276,7 @@ class Bank:
                             f"{self._inleg_count}", known.case.gemeente_payer,
                             structured_reference=household_reference(household_id), inleg=True)
             self._pending[arrives].append(line)
+            self._inleg_on_its_way[household_id] = self._inleg_on_its_way.get(household_id, Money(0)) + amount
             lines.append(line)
         return lines
 
