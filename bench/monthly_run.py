@@ -93,8 +93,8 @@ try:
 
     import budget_ledger.adapters.db as db_package
     import budget_ledger.adapters.db.registry_tables as registry_tables
+    from budget_ledger.adapters.db.bootstrap import chunk_planners, transactions
     from budget_ledger.adapters.db.bootstrap import services as make_services
-    from budget_ledger.adapters.db.bootstrap import transactions
     from budget_ledger.adapters.db.engine import Database
     from budget_ledger.adapters.db.migrate import upgrade
     from budget_ledger.adapters.db.models import Base, accounts
@@ -834,6 +834,8 @@ def prepare(bench: Bench, backend: str, database: Database, args: argparse.Names
         system_clock,
         four_eyes=database.settings.four_eyes,
         chunk_size=args.chunk,
+        # (the sibling benchmarks pass their own arguments, without --planning-workers: the setting then)
+        planners=chunk_planners(database, services.profile_catalog, planning, getattr(args, "planning_workers", None)),
     )
     return Prepared(services, run_service, cloned.households, dict(arrivals))
 
@@ -1475,6 +1477,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         default=None,
         help="directory for the temp dir of SQLite files (default: the system temp dir)",
+    )
+    parser.add_argument(
+        "--planning-workers",
+        type=int,
+        default=None,
+        help="processes planning the run's next chunks while it writes (SQLite; default: the setting "
+        "planning_workers, 2); 0: the run plans in its own process",
     )
     parser.add_argument("--keep", action="store_true", help="keep the SQLite files instead of removing them")
     parser.add_argument("--skip-floor", action="store_true", help="leave out the raw sqlite3 floor")

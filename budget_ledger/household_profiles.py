@@ -55,6 +55,10 @@ class ProfileCatalog(Mapping[str, Profile]):
             by_name[name] = profile
         self._profiles = MappingProxyType(dict(sorted(by_name.items())))
 
+    def __reduce__(self) -> tuple[type[ProfileCatalog], tuple[dict[str, Profile]]]:
+        """Pickled as the profiles it holds: a payment run's planning processes plan with this very catalog."""
+        return ProfileCatalog, (dict(self._profiles),)
+
     def __getitem__(self, name: str) -> Profile:
         return self._profiles[name]
 

@@ -1,10 +1,13 @@
 """Payment runs: book what is due for every household in scope and record a payment instruction for each
 payment that leaves the bank, for a second person to approve and the bank file to carry.
 
-One transaction per household: the planning service books the household's plan (`PlanningService.book_in`,
-the same code path as `PlanningService.run`) and, in the same transaction, an instruction is written for
-each posted movement that leaves the bank (flow OUT: Dr org:clientgelden / Cr org:bank:onderweg). A
-failure rolls back that household only; the run goes on and reports it.
+One transaction per chunk of households (`chunk_size`): the planning service plans each household
+(`PlanningService.plan_many_in`, the rules engine from the trajectory's start), the run turns the plans into
+journal entries and an instruction for each movement that leaves the bank (flow OUT: Dr org:clientgelden /
+Cr org:bank:onderweg), and posts the whole chunk through the ledger's bulk path. A household that cannot be
+planned fails alone; if the chunk's transaction fails, its households are booked again one transaction
+each, so only the one at fault fails. The run goes on and reports it. A big run plans its next chunks in
+other processes while it writes (budget_ledger.run_ahead), with the same result.
 
 Exactly once. A movement's idempotency key `plan:<household>:<obligation>:<due date>` makes a second
 booking a replay, and a replayed movement gets no instruction; the database's partial unique index on
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -52,14 +56,26 @@ from budget_ledger.addresses import PostalAddress
 from budget_ledger.clock import AMSTERDAM, Clock, system_clock
 from budget_ledger.creditors import Creditor
 from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
-from budget_ledger.gemeenten import Gemeente, require_gemeente
-from budget_ledger.ledger.entries import reversal_request
+from budget_ledger.gemeenten import require_gemeente
+from budget_ledger.ledger.accounts import AccountSpec
+from budget_ledger.ledger.entries import EntryRequest, reversal_request
 from budget_ledger.ledger.money import Money
-from budget_ledger.planning import ACTIVE, PlanningService, PlanResult, StoredFacts
+from budget_ledger.planning import (
+    ACTIVE,
+    Planned,
+    PlanningService,
+    StoredFacts,
+    book_requests,
+    entry_request,
+    reservering_specs,
+)
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.posting import post_one_in
 from budget_ledger.rules.plan import Flow, Movement, Severity
+from budget_ledger.run_ahead import Ahead, ChunkPlanners
 from budget_ledger.transactions import Transactions
+
+log = logging.getLogger(__name__)
 
 
 class RunKind(StrEnum):
@@ -198,6 +214,20 @@ class HouseholdOutcome:
     warnings: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedHousehold:
+    """A household's part of a chunk, planned and made ready to write: its journal entries, the reservering
+    accounts they need, an instruction per payment out (with its warning, if any; `entry_id` is filled in
+    once the entry is posted) and the plan's findings. Made from one consistent read, in the writer's
+    transaction or ahead of it in a planning process (budget_ledger.run_ahead)."""
+
+    household_id: int
+    requests: tuple[EntryRequest, ...]
+    accounts: tuple[AccountSpec, ...]
+    payments: tuple[tuple[NewInstruction, str | None], ...]
+    findings: tuple[RunFinding, ...]
+
+
 @dataclass(frozen=True)
 class RunReport:
     run_id: int | None
@@ -306,10 +336,15 @@ def _fewer_collections() -> Iterator[None]:
 
 class PaymentRunService:
     def __init__(self, transactions: Transactions, planning: PlanningService, clock: Clock = system_clock, *,
-                 four_eyes: bool = True, chunk_size: int = 500) -> None:
+                 four_eyes: bool = True, chunk_size: int = 500, planners: Callable[[], ChunkPlanners] | None = None,
+                 plan_ahead_from: int = 4) -> None:
+        """`planners`: starts the processes that plan chunks ahead (budget_ledger.run_ahead), used by a run of
+        at least `plan_ahead_from` chunks (starting them costs about a second); None plans in this process."""
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
         self._chunk_size = chunk_size
+        self._planners = planners
+        self._plan_ahead_from = plan_ahead_from
         self._tx = transactions
         self._planning = planning
         self._clock = clock
@@ -342,26 +377,46 @@ class PaymentRunService:
         outcomes: list[HouseholdOutcome] = []
         failed: list[Failed] = []
         done = 0
-        for start in range(0, len(in_scope), self._chunk_size):
-            chunk = in_scope[start:start + self._chunk_size]
-            with _fewer_collections():
-                booked = self._book_chunk(run_id, run_date, scope, chunk, actor, dry_run, kind)
-            for household_id, result in booked:
-                done += 1
-                if isinstance(result, Exception):
-                    message = getattr(result, "message", None) or f"{type(result).__name__}: {result}"
-                    failed.append(Failed(household_id, message))
-                    line = f"mislukt: {message}"
-                else:
-                    outcomes.append(result)
-                    line = f"{len(result.instructions)} betaalopdracht(en)"
-                if progress is not None:
-                    progress(done, len(in_scope), household_id, line)
+        chunks = [in_scope[start:start + self._chunk_size] for start in range(0, len(in_scope), self._chunk_size)]
+        ahead = self._ahead(run_id, run_date, actor, kind, chunks) if run_id is not None else None
+        try:
+            for index, chunk in enumerate(chunks):
+                if ahead is not None:
+                    ahead.wait(index)
+                with _fewer_collections():
+                    booked = self._book_chunk(run_id, run_date, scope, chunk, actor, dry_run, kind, ahead)
+                for household_id, result in booked:
+                    done += 1
+                    if isinstance(result, Exception):
+                        message = getattr(result, "message", None) or f"{type(result).__name__}: {result}"
+                        failed.append(Failed(household_id, message))
+                        line = f"mislukt: {message}"
+                    else:
+                        outcomes.append(result)
+                        line = f"{len(result.instructions)} betaalopdracht(en)"
+                    if progress is not None:
+                        progress(done, len(in_scope), household_id, line)
+        finally:
+            if ahead is not None:
+                ahead.close()
+                log.info("payment run %s: %d of %d chunks planned ahead", run_id, ahead.planned_ahead, len(chunks))
         report = self._report(run_id, run_date, dry_run, outcomes, skipped, failed)
         if run_id is not None:
             self._tx.run(lambda uow: uow.payments.update_run(
                 run_id, [s.value for s in RunStatus], report=report.to_json(), finished_at=self._clock()))
         return report
+
+    def _ahead(self, run_id: int, run_date: date, actor: str, kind: RunKind, chunks: Sequence[Sequence[int]]
+               ) -> Ahead | None:
+        """Planning processes for a run big enough to be worth starting them; None when there are none."""
+        if self._planners is None or len(chunks) < self._plan_ahead_from:
+            return None
+        try:
+            planners = self._planners()
+        except Exception as exc:  # noqa: BLE001 - the run plans in this process, as it would without them
+            log.warning("no planning processes for payment run %s (%s); planning in this process", run_id, exc)
+            return None
+        return Ahead(planners, chunks, lambda chunk: planners.submit(run_id, run_date, chunk, actor, kind.value))
 
     def _scope(self, uow: UnitOfWork, run_date: date, gemeente: str | None, households: Sequence[int] | None
                ) -> tuple[list[int], list[Skipped]]:
@@ -389,26 +444,29 @@ class PaymentRunService:
         return in_scope, skipped
 
     def _book_chunk(self, run_id: int | None, run_date: date, scope: dict[str, Any], chunk: Sequence[int],
-                    actor: str, dry_run: bool, kind: RunKind) -> list[tuple[int, HouseholdOutcome | Exception]]:
+                    actor: str, dry_run: bool, kind: RunKind, ahead: Ahead | None = None
+                    ) -> list[tuple[int, HouseholdOutcome | Exception]]:
         """A chunk of households in one transaction through the bulk path; if that transaction fails, the
         chunk again one household per transaction, so only the household at fault fails."""
-        if len(chunk) > 1:
+        tx = ahead.transactions if ahead is not None else self._tx
+        if len(chunk) > 1 or ahead is not None:  # (one household alone: the same work as below, unless ahead)
             try:
-                return self._in_transaction(run_id, run_date, scope, dry_run, actor,
-                                            lambda uow, the_run: self._book_households(uow, the_run, run_date, chunk, actor, kind))
+                return self._in_transaction(tx, run_id, run_date, scope, dry_run, actor,
+                                            lambda uow, the_run: self._book_households(uow, the_run, run_date, chunk,
+                                                                                       actor, kind, ahead))
             except Exception:  # noqa: BLE001 - retried below, household by household, where the cause is reported
                 pass
         results: list[tuple[int, HouseholdOutcome | Exception]] = []
         for household_id in chunk:
             try:
                 results += self._in_transaction(
-                    run_id, run_date, scope, dry_run, actor,
-                    lambda uow, the_run, h=household_id: [(h, self._book_household(uow, the_run, run_date, h, actor, kind))])
+                    tx, run_id, run_date, scope, dry_run, actor,
+                    lambda uow, the_run, h=household_id: self._book_households(uow, the_run, run_date, [h], actor, kind))
             except Exception as exc:  # one household's failure never stops the run
                 results.append((household_id, exc))
         return results
 
-    def _in_transaction(self, run_id: int | None, run_date: date, scope: dict[str, Any], dry_run: bool, actor: str,
+    def _in_transaction(self, tx: Transactions, run_id: int | None, run_date: date, scope: dict[str, Any], dry_run: bool, actor: str,
                         book: Callable[[UnitOfWork, int], list[tuple[int, HouseholdOutcome | Exception]]]
                         ) -> list[tuple[int, HouseholdOutcome | Exception]]:
         def work(uow: UnitOfWork) -> list[tuple[int, HouseholdOutcome | Exception]]:
@@ -422,60 +480,89 @@ class PaymentRunService:
             return results
 
         try:
-            return self._tx.run(work)
+            return tx.run(work)
         except _DryRun as rolled_back:
             return rolled_back.results
 
     def _book_households(self, uow: UnitOfWork, run_id: int, run_date: date, chunk: Sequence[int], actor: str,
-                         kind: RunKind) -> list[tuple[int, HouseholdOutcome | Exception]]:
-        booked = self._planning.book_many_in(uow, chunk, run_date, actor, only=kind.selects)
-        now = self._clock()
-        results: list[tuple[int, HouseholdOutcome | Exception]] = []
-        made_all: list[NewInstruction] = []
-        gemeenten: dict[int, Gemeente | None] = {}  # read once per chunk, in this transaction
-        for household_id in chunk:
-            result = booked[household_id]
+                         kind: RunKind, ahead: Ahead | None = None) -> list[tuple[int, HouseholdOutcome | Exception]]:
+        """Book a chunk in this transaction: what was planned ahead for it, if nothing else was committed
+        since it was read, and the rest (or all) planned here, after the households are locked."""
+        prepared: dict[int, PreparedHousehold | Exception] = dict(ahead.take(uow, chunk)) if ahead else {}
+        missing = [h for h in chunk if h not in prepared]
+        if missing:
+            uow.registry.lock_households(missing)
+            prepared.update(self._prepare(self._planning.plan_many_in(uow, missing, run_date, only=kind.selects),
+                                          run_id, actor, kind))
+        ready = [p for h in chunk if isinstance(p := prepared[h], PreparedHousehold)]
+        written = self._write(uow, ready)
+        return [(h, written[h] if isinstance(prepared[h], PreparedHousehold) else prepared[h]) for h in chunk]
+
+    def prepare_chunk(self, run_id: int, run_date: date, chunk: Sequence[int], actor: str, kind: RunKind | str
+                      ) -> tuple[list[PreparedHousehold], list[int]]:
+        """A chunk planned ahead (a planning process's work): read in one read-only transaction, planned after
+        it, so the writer's log of changes is never held back by a long reader. Returns the households made
+        ready, and those that could not be, which the writer plans again itself to report why."""
+        with _fewer_collections():
+            facts = self._tx.run(lambda uow: self._planning.facts_of_many(uow, chunk), write=False)
+            prepared = self._prepare(self._planning.plan_many(facts, run_date, only=RunKind(kind).selects),
+                                     run_id, actor, RunKind(kind))
+        return ([p for p in prepared.values() if isinstance(p, PreparedHousehold)],
+                [h for h, p in prepared.items() if not isinstance(p, PreparedHousehold)])
+
+    def _prepare(self, planned: Mapping[int, Planned | Exception], run_id: int, actor: str, kind: RunKind
+                 ) -> dict[int, PreparedHousehold | Exception]:
+        """Each planned household's entries and instructions; nothing is read or written. A household whose
+        plan or payee cannot be made gets its error, the others go on."""
+        results: dict[int, PreparedHousehold | Exception] = {}
+        for household_id, result in planned.items():
             if isinstance(result, Exception):
-                results.append((household_id, result))
+                results[household_id] = result
                 continue
-            outcome = self._outcome(uow, run_id, household_id, result, kind, gemeenten)
-            made_all += outcome.instructions
-            results.append((household_id, outcome))
-        ids = iter(uow.payments.insert_instructions(made_all, now))
-        return [(h, replace(o, instruction_ids=tuple(next(ids) for _ in o.instructions))
-                 if isinstance(o, HouseholdOutcome) else o) for h, o in results]
+            try:
+                results[household_id] = self._prepared(run_id, result, actor, kind)
+            except Exception as exc:  # noqa: BLE001 - this household fails, with its reason, the others go on
+                results[household_id] = exc
+        return results
 
-    def _book_household(self, uow: UnitOfWork, run_id: int, run_date: date, household_id: int, actor: str,
-                        kind: RunKind) -> HouseholdOutcome:
-        booked = self._planning.book_in(uow, household_id, run_date, actor, only=kind.selects)
-        outcome = self._outcome(uow, run_id, household_id, booked, kind)
-        ids = uow.payments.insert_instructions(outcome.instructions, self._clock())
-        return replace(outcome, instruction_ids=tuple(ids))
-
-    def _outcome(self, uow: UnitOfWork, run_id: int, household_id: int, booked: PlanResult, kind: RunKind,
-                 gemeenten: dict[int, Gemeente | None] | None = None) -> HouseholdOutcome:
-        """The instructions for what a household's booking sent out of the bank (not stored yet), and the
+    def _prepared(self, run_id: int, planned: Planned, actor: str, kind: RunKind) -> PreparedHousehold:
+        """The entries for a household's movements, an instruction for each one that leaves the bank, and the
         findings worth reporting (a leefgeld run reports the leefgeld's, the fixed-costs run the rest)."""
-        facts = booked.facts
-        assert facts is not None
+        facts, h = planned.facts, planned.facts.household.id
         creditors = {c.id: c for c in facts.creditors}
-        warnings: list[str] = []
-        gemeenten = {} if gemeenten is None else gemeenten
-        made = tuple(self._instruction(uow, run_id, facts, movement, booked.posted[movement.key], creditors, warnings,
-                                       gemeenten)
-                     for movement in booked.movements if movement.flow is Flow.OUT)
-        findings = tuple(
-            RunFinding(household_id, f.kind.value, f.severity.value, f.on, f.message, f.amount)
-            for f in booked.plan.findings if f.severity in (Severity.WARNING, Severity.CRITICAL)
-            and kind.covers(f.rule)
+        return PreparedHousehold(
+            household_id=h,
+            requests=tuple(entry_request(h, m, actor) for m in planned.movements),
+            accounts=tuple(reservering_specs(h, planned.movements)),
+            payments=tuple(self._instruction(run_id, facts, m, creditors)
+                           for m in planned.movements if m.flow is Flow.OUT),
+            findings=tuple(
+                RunFinding(h, f.kind.value, f.severity.value, f.on, f.message, f.amount)
+                for f in planned.plan.findings if f.severity in (Severity.WARNING, Severity.CRITICAL)
+                and kind.covers(f.rule)),
         )
-        return HouseholdOutcome(household_id, made, (), findings, tuple(warnings))
 
-    def _instruction(self, uow: UnitOfWork, run_id: int, facts: StoredFacts, movement: Movement, entry_id: int,
-                     creditors: Mapping[int, Creditor], warnings: list[str], gemeenten: dict[int, Gemeente | None]
-                     ) -> NewInstruction:
+    def _write(self, uow: UnitOfWork, prepared: Sequence[PreparedHousehold]) -> dict[int, HouseholdOutcome]:
+        """Post the households' entries in one bulk posting and record an instruction for every payment whose
+        entry this transaction posted; one replayed (booked by a run before) gets none."""
+        posted = book_requests(uow, [r for p in prepared for r in p.requests],
+                               [a for p in prepared for a in p.accounts]).posted
+        outcomes: dict[int, HouseholdOutcome] = {}
+        for p in prepared:
+            paid = [(instruction, warning) for instruction, warning in p.payments if instruction.entry_key in posted]
+            outcomes[p.household_id] = HouseholdOutcome(
+                p.household_id, tuple(replace(i, entry_id=posted[i.entry_key]) for i, _ in paid), (), p.findings,
+                tuple(w for _, w in paid if w is not None))
+        ids = iter(uow.payments.insert_instructions([i for o in outcomes.values() for i in o.instructions],
+                                                    self._clock()))
+        return {h: replace(o, instruction_ids=tuple(next(ids) for _ in o.instructions)) for h, o in outcomes.items()}
+
+    def _instruction(self, run_id: int, facts: StoredFacts, movement: Movement, creditors: Mapping[int, Creditor]
+                     ) -> tuple[NewInstruction, str | None]:
+        """The instruction for a payment out (its entry id still 0) and what the run report should warn about
+        it: a payee without an IBAN cannot be in the bank file."""
         h = facts.household.id
-        iban = bic = address = None
+        iban = bic = address = warning = None
         if movement.creditor_id is not None:
             creditor = creditors.get(movement.creditor_id)
             if creditor is None:
@@ -492,30 +579,27 @@ class PaymentRunService:
             if account is not None:
                 name, iban, bic = account.account_holder_name, account.iban, account.bic
             else:
-                warnings.append(f"{movement.reason}: geen IBAN van de klant bekend; niet in het betaalbestand "
-                                "(leefgeldrekening in eigen beheer, of IBAN vastleggen)")
+                warning = (f"{movement.reason}: geen IBAN van de klant bekend; niet in het betaalbestand "
+                           "(leefgeldrekening in eigen beheer, of IBAN vastleggen)")
         elif movement.rule in GEMEENTE_RULES:
-            gemeente_id = facts.household.gemeente_id
-            if gemeente_id not in gemeenten:
-                gemeenten[gemeente_id] = uow.registry.gemeente(gemeente_id)
-            gemeente = gemeenten[gemeente_id]
+            gemeente = facts.gemeente
             settings = gemeente.settings
             kind, category = PayeeKind.GEMEENTE, GEMEENTE_RULES[movement.rule]
             name = settings.repayment_account_holder_name or f"Gemeente {gemeente.name}"
             iban = settings.repayment_iban
             reference_kind, reference = "vrij", _reference_text(f"Huishouden {h} {movement.reason}")
             if iban is None:
-                warnings.append(f"{movement.reason}: gemeente {gemeente.code} heeft geen repayment_iban; "
-                                "niet in het betaalbestand")
-        else:  # never post money out without knowing to whom: the household's transaction rolls back
+                warning = (f"{movement.reason}: gemeente {gemeente.code} heeft geen repayment_iban; "
+                           "niet in het betaalbestand")
+        else:  # never post money out without knowing to whom: nothing is booked for the household
             raise ConflictError(f"{movement.key}: no payee known for rule {movement.rule!r}", field="rule")
         return NewInstruction(
             run_id=run_id, household_id=h, obligation=movement.obligation, due_date=movement.due_on,
-            execution_date=movement.booking_date, entry_key=movement.key, entry_id=entry_id, rule=movement.rule,
+            execution_date=movement.booking_date, entry_key=movement.key, entry_id=0, rule=movement.rule,
             category=category, amount=movement.amount, payee_kind=kind, creditor_id=movement.creditor_id,
             payee_name=name, iban=iban, bic=bic, reference_kind=reference_kind, reference=reference,
             end_to_end_id=end_to_end_id(h, movement.due_on, movement.key), payee_address=address,
-        )
+        ), warning
 
     @staticmethod
     def _report(run_id: int | None, run_date: date, dry_run: bool, outcomes: Sequence[HouseholdOutcome],

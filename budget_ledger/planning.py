@@ -283,6 +283,7 @@ class StoredFacts:
     balances: dict[str, Money]
     """Household account code (without the household prefix) → balance seen from its normal side."""
     rules: HouseholdRules
+    gemeente: Gemeente
 
 
 def build_snapshot(facts: StoredFacts, as_of: date, until: date, calendar: PaymentCalendar, *,
@@ -417,6 +418,23 @@ def reservering_specs(household_id: int, movements: Iterable[Movement]) -> list[
             for name in sorted(names) if name != "reservering:inrichting"]
 
 
+def book_requests(uow: UnitOfWork, requests: Sequence[EntryRequest], accounts: Iterable[AccountSpec]) -> BulkResult:
+    """Post planned entries through the ledger's bulk path, opening first the accounts they need: the
+    organisation's (idempotently; a fresh database has none) and the plans' reserveringen."""
+    open_accounts_in(uow.ledger, [*organisation_accounts(), *accounts])
+    return post_in(uow.ledger, requests) if requests else BulkResult()
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A household's plan up to a run's day, not booked yet: what it was made from, and the movements to book
+    under the keys they get (`PlanningService._plan_for`)."""
+
+    facts: StoredFacts
+    plan: Plan
+    movements: tuple[Movement, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class PlanResult:
     plan: Plan
@@ -495,6 +513,7 @@ class PlanningService:
             entries=tuple(entries),
             balances=balances,
             rules=rules,
+            gemeente=gemeente,
         )
 
     def plan(self, household_id: int, start: date, end: date, *, profile: str | None = None,
@@ -536,45 +555,29 @@ class PlanningService:
         plan, movements = self._plan_for(facts, through, only)
         return self._book(uow, household_id, plan, movements, actor, facts)
 
-    def book_many_in(self, uow: UnitOfWork, household_ids: Sequence[int], through: date, actor: str, *,
-                     only: MovementFilter | None = None) -> dict[int, PlanResult | Exception]:
-        """`book_in` for a chunk of households in one transaction, with one read per table and one bulk
-        posting for all their entries (the ledger's bulk path).
+    def plan_many_in(self, uow: UnitOfWork, household_ids: Sequence[int], through: date, *,
+                     only: MovementFilter | None = None) -> dict[int, Planned | Exception]:
+        """What `book_in` would book for each of a chunk of households, with one read per table; nothing is
+        written. The payment run turns these into entries and instructions and posts a whole chunk at once
+        (`book_requests`), in this transaction or, planned ahead, in the writer's (payment_runs)."""
+        return self.plan_many(self.facts_of_many(uow, household_ids), through, only=only)
 
-        A household that cannot be read or planned gets its error and nothing is booked for it; the others
-        go on (planning is pure, so nothing of it was written). An error while posting is raised: the whole
-        chunk rolls back and the caller books its households one by one to find the one that fails.
-        """
-        uow.registry.lock_households(household_ids)
-        results: dict[int, PlanResult | Exception] = {}
-        planned: list[tuple[int, StoredFacts, Plan, list[Movement]]] = []
-        for h, facts in self.facts_of_many(uow, household_ids).items():
-            if isinstance(facts, Exception):
-                results[h] = facts
+    def plan_many(self, facts: dict[int, StoredFacts | Exception], through: date, *,
+                  only: MovementFilter | None = None) -> dict[int, Planned | Exception]:
+        """`plan_many_in` from facts already read (no database: a planning process plans after its read
+        transaction has ended). A household that could not be read or planned gets its error; the others
+        go on (planning is pure)."""
+        results: dict[int, Planned | Exception] = {}
+        for h, read in facts.items():
+            if isinstance(read, Exception):
+                results[h] = read
                 continue
             try:
-                plan, movements = self._plan_for(facts, through, only)
+                plan, movements = self._plan_for(read, through, only)
             except Exception as exc:  # one household's rules failing never stops the others
                 results[h] = exc
                 continue
-            planned.append((h, facts, plan, movements))
-        open_accounts_in(uow.ledger, [*organisation_accounts(), *(spec for h, _, _, movements in planned
-                                                                  for spec in reservering_specs(h, movements))])
-        requests = [entry_request(h, m, actor) for h, _, _, movements in planned for m in movements]
-        posted: BulkResult = post_in(uow.ledger, requests) if requests else BulkResult()
-        # Each household's part of the bulk result, in the result's own order, without scanning the whole
-        # chunk's result once per household.
-        posted_at = {k: i for i, k in enumerate(posted.posted)}
-        replayed_at = {k: i for i, k in enumerate(posted.replayed)}
-        for h, facts, plan, movements in planned:
-            keys = {m.key for m in movements}
-            results[h] = PlanResult(
-                plan,
-                {k: posted.posted[k] for k in sorted(keys & posted_at.keys(), key=posted_at.__getitem__)},
-                {k: posted.replayed[k] for k in sorted(keys & replayed_at.keys(), key=replayed_at.__getitem__)},
-                tuple(m for m in movements if m.key in posted.posted),
-                facts,
-            )
+            results[h] = Planned(read, plan, tuple(movements))
         return results
 
     def _plan_for(self, facts: StoredFacts, through: date, only: MovementFilter | None = None
@@ -594,8 +597,7 @@ class PlanningService:
 
     def _book(self, uow: UnitOfWork, household_id: int, plan: Plan, movements: Sequence[Movement], actor: str,
               facts: StoredFacts) -> PlanResult:
-        open_accounts_in(uow.ledger, [*organisation_accounts(), *reservering_specs(household_id, movements)])
-        requests = [entry_request(household_id, m, actor) for m in movements]
-        result: BulkResult = post_in(uow.ledger, requests) if requests else BulkResult()
+        result = book_requests(uow, [entry_request(household_id, m, actor) for m in movements],
+                               reservering_specs(household_id, movements))
         posted = tuple(m for m in movements if m.key in result.posted)
         return PlanResult(plan, dict(result.posted), dict(result.replayed), posted, facts)

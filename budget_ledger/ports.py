@@ -7,7 +7,7 @@ database code.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -88,6 +88,11 @@ class UnitOfWork(Protocol):
     warnings: WarningStore
     bank: BankStore
     access: AccessStore
+
+    def change_marker(self) -> Hashable | None:
+        """A value that stays the same on this connection until another connection commits (None when the
+        database cannot tell): a payment run's chunk planned ahead is written only if it did not change."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     payment_file_version: Literal["pain.001.001.03", "pain.001.001.09"] = "pain.001.001.09"
     """The bank profile's pain.001 version; .09 is the default from the November 2026 EPC cut-over."""
     four_eyes: bool = True
+    planning_workers: int = Field(default=2, ge=0, le=64)
+    """Processes that plan a big payment run's next chunks while it writes (SQLite; see
+    budget_ledger/run_ahead.py); 0: the run plans in its own process. About the number of cores."""
     """A payment run must be approved by another user than the one who started it (also checked by the database)."""
     scheduler_mode: Literal["embedded", "process", "off"] = "embedded"
     """embedded: inside `serve`; process: only in `budget-ledger scheduler run`; off: no scheduled jobs."""

@@ -222,22 +222,45 @@ def test_a_household_whose_planning_fails_does_not_stop_the_others(services, dat
     assert_paid_exactly_once(database, services)
 
 
-def test_when_a_chunk_cannot_be_booked_together_its_households_are_booked_one_by_one(services, database, monkeypatch):
-    """The bulk path books a chunk of households in one transaction; if that fails (here: the payee of one
-    household's payment is unknown), the chunk is rolled back and booked household by household, so only
-    the household at fault fails and the others are paid."""
+def test_a_household_whose_payee_is_unknown_fails_alone(services, database, monkeypatch):
+    """A payment out needs a payee; when one household's cannot be made (here: its creditor is unknown),
+    nothing is booked for that household and the others are paid."""
     first, broken, last = add_s1(services), add_s1(services, "Saba Tesfay"), add_s1(services, "Amanuel Kidane")
     real = services.payment_runs._instruction
 
-    def instruction(uow, run_id, facts, movement, *rest):
+    def instruction(run_id, facts, movement, *rest):
         if facts.household.id == broken and movement.creditor_id is not None:
             raise ConflictError("crediteur onbekend", field="creditor_id")
-        return real(uow, run_id, facts, movement, *rest)
+        return real(run_id, facts, movement, *rest)
 
     monkeypatch.setattr(services.payment_runs, "_instruction", instruction)
     report = services.payment_runs.start(RUN_DAY, actor=BEHEERDER)
     assert report.processed == (first, last) and report.instructions_created == 6
     assert [(f.household_id, f.message) for f in report.failed] == [(broken, "crediteur onbekend")]
+    assert services.payment_runs.instructions_of(broken) == []
+    with services.ledger.extract(household_id=broken) as book:
+        assert [e.idempotency_key for e in book.entries if e.source.value == "batch_run"] == []
+    assert_paid_exactly_once(database, services)
+
+
+def test_when_a_chunk_cannot_be_booked_together_its_households_are_booked_one_by_one(services, database, monkeypatch):
+    """The bulk path books a chunk of households in one transaction; if writing it fails (here: the ledger
+    refuses one household's entries), the chunk is rolled back and booked household by household, so only
+    the household at fault fails and the others are paid."""
+    from budget_ledger import payment_runs
+
+    first, broken, last = add_s1(services), add_s1(services, "Saba Tesfay"), add_s1(services, "Amanuel Kidane")
+    real = payment_runs.book_requests
+
+    def book_requests(uow, requests, accounts):
+        if any(r.household_id == broken for r in requests):
+            raise ConflictError("grootboek weigert de boeking", field="postings")
+        return real(uow, requests, accounts)
+
+    monkeypatch.setattr(payment_runs, "book_requests", book_requests)
+    report = services.payment_runs.start(RUN_DAY, actor=BEHEERDER)
+    assert report.processed == (first, last) and report.instructions_created == 6
+    assert [(f.household_id, f.message) for f in report.failed] == [(broken, "grootboek weigert de boeking")]
     assert services.payment_runs.instructions_of(broken) == []
     with services.ledger.extract(household_id=broken) as book:
         assert [e.idempotency_key for e in book.entries if e.source.value == "batch_run"] == []

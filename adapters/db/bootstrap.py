@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from budget_ledger.access import AccessService
 from budget_ledger.adapters.db.engine import Database
+from budget_ledger.adapters.db.planning_workers import ProcessChunkPlanners
 from budget_ledger.adapters.db.unit_of_work import unit_of_work_factory
 from budget_ledger.adapters.profiles import load_profiles
 from budget_ledger.bank_queue import BankQueueService
@@ -42,6 +45,18 @@ def profile_catalog(database: Database) -> ProfileCatalog:
     return ProfileCatalog(load_profiles(database.settings.config_dir / "profiles"))
 
 
+def chunk_planners(database: Database, catalog: ProfileCatalog, planning: PlanningService, workers: int | None = None
+                   ) -> Callable[[], ProcessChunkPlanners] | None:
+    """What starts a payment run's planning processes (budget_ledger.run_ahead): on SQLite, `workers` of them
+    (default: the setting `planning_workers`). PostgreSQL gives the writer no change marker, so there a run
+    plans alone."""
+    settings = database.settings
+    count = settings.planning_workers if workers is None else workers
+    if not database.is_sqlite or count < 1:
+        return None
+    return lambda: ProcessChunkPlanners(database, catalog, planning.calendar, count)
+
+
 def services(database: Database, clock: Clock = system_clock, catalog: ProfileCatalog | None = None) -> Services:
     """Every service on `database`; `catalog` defaults to the profiles under the settings' config_dir."""
     tx = transactions(database)
@@ -66,7 +81,8 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
         planning=planning,
         budgetplans=BudgetplanService(tx, planning, clock),
         forecasts=forecasts,
-        payment_runs=PaymentRunService(tx, planning, clock, four_eyes=database.settings.four_eyes),
+        payment_runs=PaymentRunService(tx, planning, clock, four_eyes=settings.four_eyes,
+                                       planners=chunk_planners(database, catalog, planning)),
         warnings=WarningsService(tx, warning_sources, clock),
         bank_import=StatementImportService(tx, matching, clock, planning.calendar),
         bank_queue=BankQueueService(tx, clock),

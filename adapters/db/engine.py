@@ -124,14 +124,29 @@ class Database:
         Read-only work starts with a deferred BEGIN on SQLite, so it does not take the write lock, and
         runs as REPEATABLE READ on PostgreSQL, so a report or export sees one consistent snapshot.
         """
-        with (self._writer if write else self._reader).connect() as conn:
-            try:
-                with conn.begin():
-                    yield conn
-            except DBAPIError as exc:
-                if is_transient(exc):
-                    raise TransientDatabaseError(str(exc.orig)) from exc
-                raise
+        with (self._writer if write else self._reader).connect() as conn, transaction(conn):
+            yield conn
+
+    @contextmanager
+    def held_writer(self) -> Iterator[Connection]:
+        """One writing connection held by the caller for many transactions (`transaction`), which nobody
+        else can use meanwhile: a payment run planned ahead compares the connection's view of other
+        connections' commits from one chunk to the next (budget_ledger.run_ahead)."""
+        with self._writer.connect() as conn:
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """A transaction on `conn`: committed when the block ends normally, rolled back on error, the database's
+    "try again" signals raised as `TransientDatabaseError`."""
+    try:
+        with conn.begin():
+            yield conn
+    except DBAPIError as exc:
+        if is_transient(exc):
+            raise TransientDatabaseError(str(exc.orig)) from exc
+        raise
