@@ -5,7 +5,15 @@ else committed since it was read, and planned again by the writer otherwise."""
 from __future__ import annotations
 
 import logging
+import os
+import random
 import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
 from concurrent.futures import Future
 
 import pytest
@@ -50,7 +58,7 @@ def test_a_run_planned_ahead_by_planning_processes_books_what_a_run_in_one_proce
         services.payment_runs._tx, services.planning, chunk_size=2, plan_ahead_from=1,
         planners=lambda: ProcessChunkPlanners(database, profile_catalog, services.planning.calendar, 2))
     alone = PaymentRunService(reference.payment_runs._tx, reference.planning, chunk_size=2)
-    for day, arrivals in [(RUN_DAY, []), *SCHEDULE[:3]]:
+    for day, arrivals in SCHEDULE[:4]:
         _receive(services, households, arrivals, day)
         _receive(reference, households, arrivals, day)
         report = ahead.start(day, actor="batch")
@@ -161,3 +169,104 @@ def test_a_small_run_starts_no_planning_processes(services, database):
     add_s1(services)
     assert run.start(RUN_DAY, actor=BEHEERDER).instructions_created == 3
     assert started == []
+
+
+RUNNER = """
+import sys
+from datetime import date
+from pathlib import Path
+from budget_ledger.adapters.db.bootstrap import chunk_planners, services, transactions
+from budget_ledger.adapters.db.engine import Database
+from budget_ledger.payment_runs import PaymentRunService
+from budget_ledger.settings import load_settings
+url, config, day = sys.argv[1:4]
+database = Database(load_settings(config_dir=Path(config), database_url=url))
+bundle = services(database)
+run = PaymentRunService(transactions(database), bundle.planning, chunk_size=1, plan_ahead_from=1,
+                        planners=chunk_planners(database, bundle.profile_catalog, bundle.planning, 2))
+print("ready", flush=True)
+sys.stdin.readline()
+run.start(date.fromisoformat(day), actor="batch", progress=lambda done, total, h, line: print("household", h, flush=True))
+print("done", flush=True)
+"""
+
+
+def _carrying(token: str) -> list[int]:
+    """Live processes (not zombies) whose environment carries `token`: a runner and its planning processes."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if token.encode() not in f.read():
+                    continue
+            with open(f"/proc/{entry}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the planning processes")
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_run_planned_ahead_killed_at_random_moments_leaves_no_process_and_pays_every_obligation_once(
+        services, database, database_maker, profile_catalog):
+    """Seven S1 households over S1's first months, one per chunk, two planning processes: on each run day a
+    runner is killed with SIGKILL at a random moment of a run's time, twice. Its planning processes end by
+    themselves, and the run started again pays every obligation exactly once: the same instructions and
+    entries as a run that was never killed."""
+    from conftest import CONFIG_DIR
+
+    rng = random.Random(int(os.environ.get("BL_CRASH_SEED", "5")))
+    reference_db = database_maker.make()
+    reference = build(reference_db, catalog=profile_catalog)
+    households = [add_s1(services, name) for name in FAMILY]
+    assert [add_s1(reference, name) for name in FAMILY] == households
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def spawn(url: str, day, token: str) -> subprocess.Popen:
+        runner = subprocess.Popen([sys.executable, "-c", RUNNER, url, str(CONFIG_DIR), day.isoformat()],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                  env={**env, "BL_RUN_AHEAD_TRIAL": token})
+        assert runner.stdout.readline().strip() == "ready"
+        runner.stdin.write("go\n")
+        runner.stdin.flush()
+        return runner
+
+    said: Counter[str] = Counter()
+    for day, arrivals in SCHEDULE:
+        _receive(services, households, arrivals, day)
+        _receive(reference, households, arrivals, day)
+        reference_run = spawn(reference_db.settings.database_url, day, "reference")
+        started = time.perf_counter()  # from "go" to "done" in the same runner: how long a run takes
+        while reference_run.stdout.readline().strip() not in ("done", ""):
+            pass
+        window = time.perf_counter() - started
+        assert reference_run.wait(timeout=120) == 0
+        reference_run.stdout.close()
+        reference_run.stdin.close()
+        for trial in range(2):
+            token = uuid.uuid4().hex
+            runner = spawn(database.settings.database_url, day, token)
+            time.sleep(rng.uniform(0.0, window))
+            runner.send_signal(signal.SIGKILL)
+            try:  # a planning process left behind would hold the runner's output open
+                out = runner.communicate(timeout=15)[0].split()
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"{day}, trial {trial}: planning processes outlived their run")
+            said["finished" if "done" in out else "inside the run" if "household" in out
+                 else "before a household"] += 1
+            deadline = time.monotonic() + 10
+            while _carrying(token) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert _carrying(token) == [], f"{day}, trial {trial}: planning processes outlived their run"
+            assert_paid_exactly_once(database, services)
+        resumed = services.payment_runs.start(day, actor="batch")
+        assert resumed.failed == ()
+        assert paid(database) == paid(reference_db), f"after the run of {day}"
+        assert book(database) == book(reference_db), f"after the run of {day}"
+        assert_paid_exactly_once(database, services)
+    assert said["finished"] <= said.total() - 3, said
