@@ -61,10 +61,13 @@ class ProcessChunkPlanners:
 
 
 _service: PaymentRunService | None = None
+_NICENESS = 10
+"""Planning processes yield the CPU to the run's writer, which every chunk waits for."""
 
 
 def _start(settings: Settings, catalog: ProfileCatalog, calendar: PaymentCalendar, parent: int) -> None:
     global _service
+    os.nice(_NICENESS)
     threading.Thread(target=_end_with_parent, args=(parent,), name="watch-parent", daemon=True).start()
     from budget_ledger.adapters.db.bootstrap import transactions  # the pool's module is imported by bootstrap
 
