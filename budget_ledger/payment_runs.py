@@ -296,6 +296,13 @@ def end_to_end_id(household_id: int, due: date, entry_key: str) -> str:
     return text if len(text) <= 35 else f"BL-{hashlib.sha256(entry_key.encode()).hexdigest()[:32].upper()}"
 
 
+def _hashed(request: EntryRequest) -> EntryRequest:
+    """The request with its fingerprint worked out (kept with it): done where a chunk is prepared, often a
+    planning process, rather than by the writer, which every chunk waits for."""
+    request.request_hash()
+    return request
+
+
 def _reference_text(text: str) -> str:
     return " ".join(text.split())[:140]
 
@@ -532,7 +539,7 @@ class PaymentRunService:
         creditors = {c.id: c for c in facts.creditors}
         return PreparedHousehold(
             household_id=h,
-            requests=tuple(entry_request(h, m, actor) for m in planned.movements),
+            requests=tuple(_hashed(entry_request(h, m, actor)) for m in planned.movements),
             accounts=tuple(reservering_specs(h, planned.movements)),
             payments=tuple(self._instruction(run_id, facts, m, creditors)
                            for m in planned.movements if m.flow is Flow.OUT),

@@ -64,6 +64,8 @@ class EntryRequest:
     household_id: int | None = None
     reverses_entry_id: int | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    _hash: str | None = field(default=None, init=False, repr=False, compare=False)
+    """`request_hash`, once it was asked for (a payment run's planning process asks, so the writer need not)."""
 
     def __post_init__(self) -> None:
         key = self.idempotency_key
@@ -103,9 +105,10 @@ class EntryRequest:
         return frozenset(p.account for p in self.postings)
 
     def request_hash(self) -> str:
-        return request_fingerprint(
-            self.booking_date, self.effective_value_date, self.postings, self.reverses_entry_id
-        )
+        if self._hash is None:  # the request is immutable, so its fingerprint is worked out once
+            object.__setattr__(self, "_hash", request_fingerprint(
+                self.booking_date, self.effective_value_date, self.postings, self.reverses_entry_id))
+        return self._hash
 
 
 def request_fingerprint(
