@@ -41,8 +41,7 @@ What it measures:
   households as the run has them (BEGIN IMMEDIATE; new accounts; entries inserted as draft by executemany;
   postings by executemany; the seal as `UPDATE journal_entries SET status='posted' WHERE id IN (...)` in
   chunks of 500; balance UPDATEs by executemany; instructions by executemany; COMMIT), then the run row's
-  report and end, with the PRAGMAs of the service's engine (adapters/db/engine.py) and the page cache of a
-  run's held writer (HELD_WRITER_CACHE_KIB, used by the floor even when the run held none). The rows are prepared
+  report and end, with the PRAGMAs of the service's engine (adapters/db/engine.py). The rows are prepared
   before the clock starts, so the floor is database work only. The ratio printed is run time / floor time
   (the issue's goal: at most 3x, and 100,000 households in under 60 s on SQLite).
 
@@ -96,7 +95,7 @@ try:
     import budget_ledger.adapters.db.registry_tables as registry_tables
     from budget_ledger.adapters.db.bootstrap import chunk_planners, transactions
     from budget_ledger.adapters.db.bootstrap import services as make_services
-    from budget_ledger.adapters.db.engine import HELD_WRITER_CACHE_KIB, Database
+    from budget_ledger.adapters.db.engine import Database
     from budget_ledger.adapters.db.migrate import upgrade
     from budget_ledger.adapters.db.models import Base, accounts
     from budget_ledger.chart import BANK, CLIENT_MONEY, IN_TRANSIT, household_code, organisation_accounts
@@ -1162,13 +1161,11 @@ def write_floor(copy_path: Path, work: FloorWork, settings: Any) -> float:
 
     conn = sqlite3.connect(copy_path, timeout=settings.sqlite_busy_timeout_seconds, isolation_level=None)
     try:
-        # The PRAGMAs of the service's engine (adapters/db/engine.py), and the bigger page cache of the
-        # connection a run planned ahead holds (Database.held_writer), whether or not this run held one.
+        # The PRAGMAs of the service's engine (adapters/db/engine.py).
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
         conn.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_seconds * 1000)}")
-        conn.execute(f"PRAGMA cache_size=-{HELD_WRITER_CACHE_KIB}")
 
         def transaction(body: Callable[[], None]) -> None:
             conn.execute("BEGIN IMMEDIATE")

@@ -29,10 +29,6 @@ _RACE_CONSTRAINTS = {IDEMPOTENCY_CONSTRAINT, ONCE_PER_OBLIGATION, ENTRY_KEY_CONS
 _RACE_COLUMNS = ("journal_entries.idempotency_key", "payment_instructions.entry_key",
                  "payment_instructions.household_id, payment_instructions.obligation",
                  "bank_lines.account_iban, bank_lines.line_key")
-HELD_WRITER_CACHE_KIB = 64 * 1024
-"""SQLite page cache of a connection held for a payment run (`Database.held_writer`; the default is 2 MiB):
-a big run inserts into the indexes of a book of gigabytes, whose pages it would otherwise read again and
-again. Only that connection, only for the run."""
 _PG_TRANSIENT_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization_failure, deadlock, lock_not_available
 
 
@@ -135,20 +131,9 @@ class Database:
     def held_writer(self) -> Iterator[Connection]:
         """One writing connection held by the caller for many transactions (`transaction`), which nobody
         else can use meanwhile: a payment run planned ahead compares the connection's view of other
-        connections' commits from one chunk to the next (budget_ledger.run_ahead). On SQLite with a bigger
-        page cache while it is held (HELD_WRITER_CACHE_KIB)."""
+        connections' commits from one chunk to the next (budget_ledger.run_ahead)."""
         with self._writer.connect() as conn:
-            if not self.is_sqlite:
-                yield conn
-                return
-            before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{HELD_WRITER_CACHE_KIB}")
-            conn.commit()
-            try:
-                yield conn
-            finally:
-                conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
-                conn.commit()
+            yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
