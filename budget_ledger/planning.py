@@ -543,8 +543,8 @@ class PlanningService:
 
     def book_in(self, uow: UnitOfWork, household_id: int, through: date, actor: str, *,
                 only: MovementFilter | None = None) -> PlanResult:
-        """`run` inside a unit of work the caller holds: the payment run books a household's plan and writes
-        its payment instructions in one transaction.
+        """`run` inside a unit of work the caller holds: one household's plan booked, without payment
+        instructions (the payment run plans chunks with `plan_many_in` and writes its instructions itself).
 
         The household's row is locked first (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
         writers), so two runners for one household plan one after the other, the second from what the

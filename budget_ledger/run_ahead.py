@@ -1,7 +1,7 @@
 """Planning a payment run's next chunks in other processes while the run writes the current one.
 
 Reading a household and planning it is most of a run's work, and it is Python: one process uses one core.
-With planning processes (adapters/planning_workers.py), the run hands each chunk of households out ahead
+With planning processes (adapters/db/planning_workers.py), the run hands each chunk of households out ahead
 of time; a process plans it in its own read-only transaction and makes its entries and instructions
 ready (`PaymentRunService.prepare_chunk`), and the run only writes them.
 
