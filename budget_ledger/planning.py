@@ -441,10 +441,6 @@ class PlanResult:
     posted: dict[str, int]
     """Idempotency key → entry id of what this run posted."""
     replayed: dict[str, int]
-    movements: tuple[Movement, ...] = ()
-    """The movements posted, with the keys they were booked under (a re-planned obligation's has '#n')."""
-    facts: StoredFacts | None = None
-    """What the plan was made from, read in the same transaction."""
 
 
 class PlanningService:
@@ -541,8 +537,7 @@ class PlanningService:
         """
         return self._tx.run(lambda uow: self.book_in(uow, household_id, through, actor))
 
-    def book_in(self, uow: UnitOfWork, household_id: int, through: date, actor: str, *,
-                only: MovementFilter | None = None) -> PlanResult:
+    def book_in(self, uow: UnitOfWork, household_id: int, through: date, actor: str) -> PlanResult:
         """`run` inside a unit of work the caller holds: one household's plan booked, without payment
         instructions (the payment run plans chunks with `plan_many_in` and writes its instructions itself).
 
@@ -551,9 +546,10 @@ class PlanningService:
         first booked.
         """
         uow.registry.lock_household(household_id)
-        facts = self.facts(uow, household_id)
-        plan, movements = self._plan_for(facts, through, only)
-        return self._book(uow, household_id, plan, movements, actor, facts)
+        plan, movements = self._plan_for(self.facts(uow, household_id), through)
+        result = book_requests(uow, [entry_request(household_id, m, actor) for m in movements],
+                               reservering_specs(household_id, movements))
+        return PlanResult(plan, dict(result.posted), dict(result.replayed))
 
     def plan_many_in(self, uow: UnitOfWork, household_ids: Sequence[int], through: date, *,
                      only: MovementFilter | None = None) -> dict[int, Planned | Exception]:
@@ -595,9 +591,3 @@ class PlanningService:
         return plan, [replace(m, key=retries[m.key]) if m.key in retries else m for m in plan.movements
                       if only is None or only(m)]
 
-    def _book(self, uow: UnitOfWork, household_id: int, plan: Plan, movements: Sequence[Movement], actor: str,
-              facts: StoredFacts) -> PlanResult:
-        result = book_requests(uow, [entry_request(household_id, m, actor) for m in movements],
-                               reservering_specs(household_id, movements))
-        posted = tuple(m for m in movements if m.key in result.posted)
-        return PlanResult(plan, dict(result.posted), dict(result.replayed), posted, facts)
