@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
+from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
 from budget_ledger.ports import UnitOfWork
@@ -52,7 +53,7 @@ class ChunkPlanners(Protocol):
     """The run's writer's transactions, all on one connection held for the run: no one else's commit can
     land on it, so its change marker changes exactly when someone else commits."""
 
-    def submit(self, run_id: int, run_date: object, chunk: Sequence[int], actor: str, kind: str
+    def submit(self, run_id: int, run_date: date, chunk: Sequence[int], actor: str, kind: str
                ) -> Future[PreparedChunk]: ...
 
     def stop(self) -> None:
