@@ -10,13 +10,15 @@ drafts' ids are read back by idempotency key.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from operator import attrgetter
+from typing import Any
 
-from sqlalchemy import Connection, Result, String, and_, bindparam, func, insert, select, type_coerce, update
+from sqlalchemy import Connection, String, and_, bindparam, func, insert, select, type_coerce, update
 
 from budget_ledger.adapters.db.driver_inserts import insert_many_by_driver
+from budget_ledger.adapters.db.driver_reads import driver_parts
 from budget_ledger.adapters.db.memo import Memo
 from budget_ledger.adapters.db.models import accounts, journal_entries, postings
 from budget_ledger.ledger.accounts import Account, AccountSpec, AccountType
@@ -129,14 +131,14 @@ class _EntryReader:
         self.touching: dict[int, set[int]] = defaultdict(set)
         """Entry id → the ones of `households` whose accounts it touches."""
 
-    def lines(self, result: Result) -> dict[int, list[Posting]]:
+    def lines(self, parts: Iterable[Sequence[Any]]) -> dict[int, list[Posting]]:
         """Each entry's postings, from rows in posting-id order within each entry (an entry's rows together,
         as ordered by (entry id, posting id), so its list is looked up once per entry, not once per row)."""
         memo, households, touching = self.postings, self.households, self.touching
         lines: dict[int, list[Posting]] = {}
         current: int | None = None
         group: list[Posting] = []
-        for part in result.partitions(_PART):
+        for part in parts:
             for entry_id, code, cents, household_id in part:
                 if entry_id != current:
                     current = entry_id
@@ -146,9 +148,9 @@ class _EntryReader:
                     touching[entry_id].add(household_id)
         return lines
 
-    def entries(self, result: Result, lines: Mapping[int, list[Posting]]) -> Iterator[PostedEntry]:
+    def entries(self, parts: Iterable[Sequence[Any]], lines: Mapping[int, list[Posting]]) -> Iterator[PostedEntry]:
         dates, sources = self.dates, _SOURCES
-        for part in result.partitions(_PART):
+        for part in parts:
             for (entry_id, key, booking_date, value_date, reason, actor, source, rule, household_id,
                  reverses_entry_id) in part:
                 yield PostedEntry(
@@ -396,7 +398,7 @@ class SqlLedgerStore:
         amounts: Memo[int, Money] = Memo(Money)
         signs = _BALANCE_SIGNS
         for chunk in _chunks(sorted(set(household_ids))):
-            for part in self.conn.execute(_household_balances, {"households": list(chunk)}).partitions(_PART):
+            for part in driver_parts(self.conn, _household_balances, {"households": list(chunk)}, _PART):
                 for household_id, code, kind, cents in part:
                     found[household_id][code] = amounts[cents * signs[kind]]
         return found
@@ -414,8 +416,8 @@ class SqlLedgerStore:
         loaded: dict[int, PostedEntry] = {}
         for chunk in _chunks(sorted(wanted)):
             params = {"households": list(chunk)}
-            lines = reader.lines(self.conn.execute(_household_postings, params))
-            for entry in reader.entries(self.conn.execute(_household_entries, params), lines):
+            lines = reader.lines(driver_parts(self.conn, _household_postings, params, _PART))
+            for entry in reader.entries(driver_parts(self.conn, _household_entries, params, _PART), lines):
                 loaded.setdefault(entry.id, entry)
         found: dict[int, list[PostedEntry]] = defaultdict(list)
         touching = reader.touching
@@ -433,8 +435,9 @@ class SqlLedgerStore:
             .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
             .where(condition)
             .order_by(postings.c.entry_id, postings.c.id)
-        ))
-        entry_rows = self.conn.execute(select(*_ENTRY_COLUMNS).where(condition, journal_entries.c.status == "posted"))
+        ).partitions(_PART))
+        entry_rows = self.conn.execute(
+            select(*_ENTRY_COLUMNS).where(condition, journal_entries.c.status == "posted")).partitions(_PART)
         return {entry.id: entry for entry in reader.entries(entry_rows, lines)}
 
     # -- balances -----------------------------------------------------------------------------
