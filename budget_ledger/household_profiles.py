@@ -16,7 +16,7 @@ profile, so a profile change in the future cannot silently turn it invalid.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import MappingProxyType
@@ -191,9 +191,40 @@ def apply_overrides(version: ProfileVersion, overrides: Mapping[str, Any]) -> Pr
     return ProfileVersion.model_validate(merged)
 
 
+Merges = dict[tuple[int, Hashable], tuple[ProfileVersion, ProfileVersion]]
+"""(id of a base version, overrides' content) → (that base version, the merged version)."""
+MERGES_KEPT = 4096
+
+
+def _merged(base: ProfileVersion, overrides: Mapping[str, Any], merges: Merges | None) -> ProfileVersion:
+    """`apply_overrides`, remembered in `merges` by the base version and the overrides' content; a failed
+    merge is never remembered (its ValidationError goes to the caller each time)."""
+    if merges is None or not overrides:
+        return apply_overrides(base, overrides)
+    key = (id(base), _content(overrides))
+    hit = merges.get(key)
+    if hit is not None and hit[0] is base:
+        return hit[1]
+    version = apply_overrides(base, overrides)
+    if len(merges) >= MERGES_KEPT:  # a long-running service meets many distinct overrides: start afresh
+        merges.clear()
+    merges[key] = (base, version)
+    return version
+
+
+def _content(value: Any) -> Hashable:
+    """A hashable value equal for equal overrides, types included ("60.00" and Decimal("60.00") differ)."""
+    if isinstance(value, Mapping):
+        return ("map", tuple(sorted((str(k), _content(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return ("seq", tuple(_content(v) for v in value))
+    return (type(value).__name__, repr(value))
+
+
 def effective_version(
     gemeente_profile: Profile, catalog: Mapping[str, Profile], assignments: Iterable[ProfileAssignment], day: date,
     *, memo: dict[tuple[int, int], tuple[ProfileAssignment, ProfileVersion, EffectiveProfile]] | None = None,
+    merges: Merges | None = None,
 ) -> EffectiveProfile:
     """The profile version that holds for a household on `day`, with its assignment's overrides applied.
 
@@ -202,7 +233,9 @@ def effective_version(
 
     `memo` (optional, owned by the caller): the merged version per (assignment, base version), so the days
     that share both share one validation. Both are immutable and are kept in the memo with the result, so
-    the identities in the key stay theirs; a failed merge is never memoised.
+    the identities in the key stay theirs; a failed merge is never memoised. `merges` (optional, shared by
+    many households): the merged version per (base version, overrides' content), so households with the
+    same overrides (a weekly leefgeld of the same amount) share one validation too.
     """
     assignment = assignment_on(assignments, day)
     if assignment is None:
@@ -214,7 +247,7 @@ def effective_version(
         if hit is not None and hit[0] is assignment and hit[1] is base:
             return hit[2]
     try:
-        version = apply_overrides(base, assignment.overrides)
+        version = _merged(base, assignment.overrides, merges)
     except ValidationError as exc:
         # Checked when recorded, so only a changed profile file or gemeente setting can bring this about.
         problems = "; ".join(f"{p.field}: {p.reason}" for p in _override_problems(exc))

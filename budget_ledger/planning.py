@@ -34,7 +34,7 @@ from budget_ledger.creditors import Payer as CreditorPayer
 from budget_ledger.errors import ConflictError, InvalidInputError, NotFoundError
 from budget_ledger.expected_income import ExpectedIncome, expected_payments
 from budget_ledger.gemeenten import Gemeente
-from budget_ledger.household_profiles import ProfileAssignment, ProfileCatalog, effective_version
+from budget_ledger.household_profiles import Merges, ProfileAssignment, ProfileCatalog, effective_version
 from budget_ledger.households import Household
 from budget_ledger.ledger.accounts import AccountSpec, AccountType
 from budget_ledger.ledger.entries import EntryRequest, EntrySource, PostedEntry, Posting
@@ -77,7 +77,7 @@ class HouseholdRules:
     """The engine's `RuleSource` for one household: its gemeente's profile with its own assignments."""
 
     def __init__(self, gemeente_profile: Profile, catalog: ProfileCatalog, assignments: Sequence[ProfileAssignment],
-                 *, force_profile: Profile | None = None) -> None:
+                 *, force_profile: Profile | None = None, merges: Merges | None = None) -> None:
         self._gemeente = gemeente_profile
         self._catalog = catalog
         self._assignments = tuple(assignments)
@@ -86,6 +86,8 @@ class HouseholdRules:
         self.version_on = cache(self._version_on)
         self._merged: dict = {}
         """effective_version's memo: one validation per (assignment, profile version), not one per day."""
+        self._merges = merges
+        """The planning service's merged versions by content, shared by the households it plans."""
 
     def _latest_name(self) -> str:
         if not self._assignments:
@@ -96,7 +98,8 @@ class HouseholdRules:
     def _version_on(self, day: date) -> ProfileVersion:
         if self._forced is not None:
             return self._forced.version_on(day)
-        return effective_version(self._gemeente, self._catalog, self._assignments, day, memo=self._merged).version
+        return effective_version(self._gemeente, self._catalog, self._assignments, day, memo=self._merged,
+                                 merges=self._merges).version
 
 
 class _MemoCalendar:
@@ -451,6 +454,10 @@ class PlanningService:
         self._clock = clock
         self._calendar = calendar
         self._memo_calendar = _MemoCalendar(calendar)
+        self._merges: Merges = {}
+        self._shared_rules: dict[tuple[int, int], tuple[Profile, Profile | None, HouseholdRules]] = {}
+        """The rules of households without profile assignments, one per (gemeente profile, forced profile):
+        they are the same for all such households, and so are the versions they remember per day."""
 
     @property
     def calendar(self) -> PaymentCalendar:
@@ -500,7 +507,7 @@ class PlanningService:
             raise ConflictError(f"household {household.id} has no running ontzorgtraject to plan for",
                                 field="household_id")
         forced = self._catalog.get(profile, field="profile") if profile else None
-        rules = HouseholdRules(self._catalog.for_gemeente(gemeente), self._catalog, assignments, force_profile=forced)
+        rules = self._rules(self._catalog.for_gemeente(gemeente), assignments, forced)
         return StoredFacts(
             household=household,
             trajectory=trajectory,
@@ -511,6 +518,18 @@ class PlanningService:
             rules=rules,
             gemeente=gemeente,
         )
+
+    def _rules(self, gemeente_profile: Profile, assignments: Sequence[ProfileAssignment], forced: Profile | None
+               ) -> HouseholdRules:
+        if assignments:
+            return HouseholdRules(gemeente_profile, self._catalog, assignments, force_profile=forced,
+                                  merges=self._merges)
+        key = (id(gemeente_profile), id(forced))
+        hit = self._shared_rules.get(key)
+        if hit is None or hit[0] is not gemeente_profile or hit[1] is not forced:
+            hit = self._shared_rules[key] = (gemeente_profile, forced, HouseholdRules(
+                gemeente_profile, self._catalog, (), force_profile=forced, merges=self._merges))
+        return hit[2]
 
     def plan(self, household_id: int, start: date, end: date, *, profile: str | None = None,
              as_of: date | None = None) -> Plan:

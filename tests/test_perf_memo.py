@@ -78,3 +78,60 @@ def test_the_remembering_calendar_still_refuses_what_the_calendar_refuses():
 def test_handover_dates_are_the_same_asked_twice(end):
     for months in range(0, 4):
         assert handover_date(end, months) == handover_date.__wrapped__(end, months)
+
+
+def test_two_households_with_the_same_overrides_share_one_merged_version(profile_catalog):
+    roermond = profile_catalog["roermond"]
+    merges: dict = {}
+    first = HouseholdRules(roermond, profile_catalog, [recorded(1, date(2025, 5, 1), overrides=FIXED_250)],
+                           merges=merges)
+    second = HouseholdRules(roermond, profile_catalog, [recorded(2, date(2025, 5, 1), overrides=FIXED_250)],
+                            merges=merges)
+    other = HouseholdRules(roermond, profile_catalog,
+                           [recorded(3, date(2025, 5, 1), overrides={"leefgeld": {"mode": "fixed", "amount": "260.00"}})],
+                           merges=merges)
+    day = date(2025, 6, 2)
+    assert first.version_on(day) is second.version_on(day)
+    assert other.version_on(day) is not first.version_on(day)
+    assert other.version_on(day).leefgeld != first.version_on(day).leefgeld
+    for rules, overrides in ((first, FIXED_250), (other, {"leefgeld": {"mode": "fixed", "amount": "260.00"}})):
+        assert rules.version_on(day) == effective_version(
+            roermond, profile_catalog, [recorded(9, date(2025, 5, 1), overrides=overrides)], day).version
+
+
+def test_a_merge_that_fails_is_not_shared_either(profile_catalog):
+    roermond = profile_catalog["roermond"]
+    merges: dict = {}
+    stale = [recorded(7, date(2025, 5, 1), overrides={"leefgeld": {"mode": "fixed"}})]
+    for _ in range(2):
+        with pytest.raises(ConflictError):
+            effective_version(roermond, profile_catalog, stale, date(2025, 5, 2), merges=merges)
+    assert merges == {}
+
+
+def test_the_shared_merges_start_afresh_when_full(profile_catalog, monkeypatch):
+    import budget_ledger.household_profiles as household_profiles
+
+    monkeypatch.setattr(household_profiles, "MERGES_KEPT", 2)
+    roermond = profile_catalog["roermond"]
+    merges: dict = {}
+    for i, amount in enumerate(("250.00", "260.00", "270.00")):
+        overrides = {"leefgeld": {"mode": "fixed", "amount": amount}}
+        version = effective_version(roermond, profile_catalog, [recorded(i, date(2025, 5, 1), overrides=overrides)],
+                                    date(2025, 6, 2), merges=merges).version
+        assert str(version.leefgeld.amount) == amount
+    assert len(merges) == 1
+
+
+def test_households_that_follow_their_gemeente_share_its_rules_and_others_do_not(profile_catalog):
+    from budget_ledger.clock import system_clock
+    from budget_ledger.planning import PlanningService
+
+    service = PlanningService(None, profile_catalog, system_clock)  # type: ignore[arg-type]  # no database needed
+    roermond, tilburg = profile_catalog["roermond"], profile_catalog["tilburg"]
+    assert service._rules(roermond, (), None) is service._rules(roermond, (), None)
+    assert service._rules(tilburg, (), None) is not service._rules(roermond, (), None)
+    assert service._rules(roermond, (), tilburg) is not service._rules(roermond, (), None)
+    assert service._rules(roermond, (), tilburg).version_on(date(2025, 6, 2)) == tilburg.version_on(date(2025, 6, 2))
+    with_overrides = [recorded(1, date(2025, 5, 1), overrides=FIXED_250)]
+    assert service._rules(roermond, with_overrides, None) is not service._rules(roermond, with_overrides, None)
