@@ -60,6 +60,7 @@ from budget_ledger.gemeenten import require_gemeente
 from budget_ledger.ledger.accounts import AccountSpec
 from budget_ledger.ledger.entries import EntryRequest, reversal_request
 from budget_ledger.ledger.money import Money
+from budget_ledger.ledger.pickling import quick_pickling
 from budget_ledger.planning import (
     ACTIVE,
     Planned,
@@ -121,6 +122,7 @@ LEEFGELD_RULE = "leefgeld"
 _SEPA_ID = re.compile(r"^[A-Za-z0-9/?:().,'+ -]{1,35}$")
 
 
+@quick_pickling
 @dataclass(frozen=True, slots=True)
 class NewInstruction:
     run_id: int
@@ -145,6 +147,7 @@ class NewInstruction:
     """The payee's postal address when the instruction was made (a creditor's; None when none is known)."""
 
 
+@quick_pickling
 @dataclass(frozen=True, slots=True)
 class PaymentInstruction(NewInstruction):
     """An instruction as stored: what was recorded, and where it stands since."""
@@ -195,6 +198,7 @@ class Failed:
     message: str
 
 
+@quick_pickling
 @dataclass(frozen=True, slots=True)
 class RunFinding:
     household_id: int
@@ -214,6 +218,7 @@ class HouseholdOutcome:
     warnings: tuple[str, ...]
 
 
+@quick_pickling
 @dataclass(frozen=True, slots=True)
 class PreparedHousehold:
     """A household's part of a chunk, planned and made ready to write: its journal entries, the reservering

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from budget_ledger.ledger.money import Money
+from budget_ledger.ledger.pickling import quick_pickling
 
 
 class AccountType(StrEnum):
@@ -73,6 +74,7 @@ batch is matched against the pattern once. Only accepted codes are kept; a refus
 _VALID_CODES_MAX = 100_000
 
 
+@quick_pickling
 @dataclass(frozen=True, slots=True)
 class AccountSpec:
     """What is needed to open an account."""

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import total_ordering
 
+from budget_ledger.ledger.pickling import quick_pickling
+
 _HUNDRED = Decimal(100)
 _DECIMAL_STRING = re.compile(r"^[+-]?\d+(\.\d{1,2})?$")
 
@@ -23,6 +25,7 @@ class MoneyError(ValueError):
 
 
 @total_ordering
+@quick_pickling
 @dataclass(frozen=True, slots=True)
 class Money:
     """An amount in euro, held as integer cents. Immutable and hashable."""
