@@ -47,7 +47,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -60,7 +60,7 @@ from budget_ledger.gemeenten import require_gemeente
 from budget_ledger.ledger.accounts import AccountSpec
 from budget_ledger.ledger.entries import EntryRequest, reversal_request
 from budget_ledger.ledger.money import Money
-from budget_ledger.ledger.pickling import quick_pickling
+from budget_ledger.ledger.pickling import quick_pickling, replaced
 from budget_ledger.planning import (
     ACTIVE,
     Planned,
@@ -209,6 +209,7 @@ class RunFinding:
     amount: Money | None
 
 
+@quick_pickling
 @dataclass(frozen=True, slots=True)
 class HouseholdOutcome:
     household_id: int
@@ -563,11 +564,12 @@ class PaymentRunService:
         for p in prepared:
             paid = [(instruction, warning) for instruction, warning in p.payments if instruction.entry_key in posted]
             outcomes[p.household_id] = HouseholdOutcome(
-                p.household_id, tuple(replace(i, entry_id=posted[i.entry_key]) for i, _ in paid), (), p.findings,
+                p.household_id, tuple(replaced(i, entry_id=posted[i.entry_key]) for i, _ in paid), (), p.findings,
                 tuple(w for _, w in paid if w is not None))
         ids = iter(uow.payments.insert_instructions([i for o in outcomes.values() for i in o.instructions],
                                                     self._clock()))
-        return {h: replace(o, instruction_ids=tuple(next(ids) for _ in o.instructions)) for h, o in outcomes.items()}
+        return {h: replaced(o, instruction_ids=tuple(next(ids) for _ in o.instructions))
+                for h, o in outcomes.items()}
 
     def _instruction(self, run_id: int, facts: StoredFacts, movement: Movement, creditors: Mapping[int, Creditor]
                      ) -> tuple[NewInstruction, str | None]:

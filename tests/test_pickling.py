@@ -96,3 +96,22 @@ def test_a_subclass_that_is_not_decorated_refuses_to_pickle_rather_than_lose_its
 def test_only_slotted_dataclasses_can_be_decorated():
     with pytest.raises(TypeError):
         quick_pickling(dict)
+
+
+def test_an_instruction_given_its_entry_id_is_the_instruction_dataclasses_would_make():
+    from dataclasses import replace
+
+    from budget_ledger.ledger.pickling import replaced
+
+    made = replaced(instruction(), entry_id=123)
+    same(made, replace(instruction(), entry_id=123))
+    with pytest.raises(TypeError, match="no field"):
+        replaced(instruction(), entry=123)
+
+
+def test_a_value_with_checks_is_replaced_through_its_constructor():
+    from budget_ledger.ledger.errors import InvalidEntryError
+    from budget_ledger.ledger.pickling import replaced
+
+    with pytest.raises(InvalidEntryError):
+        replaced(Posting("org:clientgelden", Money(5)), amount=Money(0))

@@ -99,6 +99,7 @@ _household_balances = select(
     accounts.c.household_id, accounts.c.code, accounts.c.type, accounts.c.balance_cents
 ).where(accounts.c.household_id.in_(bindparam("households", expanding=True)))
 _BALANCE_SIGNS = {kind.value: kind.normal_sign for kind in AccountType}
+_ACCOUNT_TYPES = {kind.value: kind for kind in AccountType}
 _PART = 1000  # rows fetched and turned into values at a time
 
 
@@ -263,9 +264,12 @@ class SqlLedgerStore:
         else:
             query = _accounts_by_code_locked if self._lock_rows else _accounts_by_code
             batches = [(query, {"codes": list(chunk)}) for chunk in _chunks(ordered)]
+        types = _ACCOUNT_TYPES
         for query, params in batches:
-            for row in self.conn.execute(query, params):
-                found[row.code] = LockedAccount(row.id, row.code, AccountType(row.type), row.no_overdraft, row.balance_cents)
+            for part in driver_parts(self.conn, query, params, _PART):
+                for account_id, code, kind, no_overdraft, balance_cents in part:
+                    # (SQLite hands a boolean over as 0 or 1)
+                    found[code] = LockedAccount(account_id, code, types[kind], bool(no_overdraft), balance_cents)
         return found
 
     def add_to_balances(self, deltas: Mapping[int, int]) -> None:
@@ -283,8 +287,9 @@ class SqlLedgerStore:
     def known_keys(self, keys: Collection[str]) -> dict[str, KnownKey]:
         found: dict[str, KnownKey] = {}
         for chunk in _chunks(sorted(set(keys))):
-            for key, entry_id, request_hash in self.conn.execute(_known_keys, {"keys": list(chunk)}):
-                found[key] = KnownKey(entry_id, request_hash)
+            for part in driver_parts(self.conn, _known_keys, {"keys": list(chunk)}, _PART):
+                for key, entry_id, request_hash in part:
+                    found[key] = KnownKey(entry_id, request_hash)
         return found
 
     def reversed_entry_ids(self, entry_ids: Collection[int]) -> set[int]:
@@ -320,7 +325,8 @@ class SqlLedgerStore:
         if insert_many_by_driver(self.conn, journal_entries, entry_rows):  # SQLite and psycopg: the driver
             ids_by_key: dict[str, int] = {}
             for chunk in _chunks([r.idempotency_key for r in requests]):
-                ids_by_key.update(self.conn.execute(_entry_ids_by_key, {"keys": list(chunk)}).all())
+                for part in driver_parts(self.conn, _entry_ids_by_key, {"keys": list(chunk)}, _PART):
+                    ids_by_key.update(part)
         else:
             ids_by_key = dict(self.conn.execute(_insert_entries, entry_rows).all())
         ids = [ids_by_key[r.idempotency_key] for r in requests]
