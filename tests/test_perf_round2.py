@@ -219,7 +219,7 @@ def test_the_remembered_budget_horizon_and_months_are_worked_out_as_before(horiz
 
 
 def test_rows_inserted_by_the_driver_are_stored_as_sqlalchemy_stores_them(database):
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta, timezone
 
     from sqlalchemy import insert, select
 
@@ -227,13 +227,19 @@ def test_rows_inserted_by_the_driver_are_stored_as_sqlalchemy_stores_them(databa
     from budget_ledger.adapters.db.models import journal_entries
 
     now = datetime(2025, 6, 2, 7, 30, 15, 123456, tzinfo=UTC)
+    # The same instant in another zone, and the same dates on several rows: the driver path converts each
+    # repeated date or timestamp once per call, and must still store every row as SQLAlchemy does.
+    summer = now.astimezone(timezone(timedelta(hours=2)))
 
-    def row(key, details):
+    def row(key, case):
+        details, created_at, value_date = case
         return {"idempotency_key": key, "request_hash": "0" * 64, "status": "draft", "booking_date": date(2025, 6, 2),
-                "value_date": date(2025, 5, 30), "source": "batch_run", "rule": None, "actor": "a", "reason": "r",
-                "household_id": None, "reverses_entry_id": None, "details": details, "created_at": now}
+                "value_date": value_date, "source": "batch_run", "rule": None, "actor": "a", "reason": "r",
+                "household_id": None, "reverses_entry_id": None, "details": details, "created_at": created_at}
 
-    cases = [(None), ({"obligation": "crediteur-1", "period": "2025-06-01"})]
+    cases = [(None, now, date(2025, 5, 30)), ({"obligation": "crediteur-1", "period": "2025-06-01"}, now, date(2025, 6, 2)),
+             (None, summer, date(2025, 5, 30)), ({"k": "v"}, now + timedelta(seconds=1), date(2025, 6, 2))]
+    keys = ", ".join(f"'{kind}:{i}'" for kind in ("sa", "driver") for i in range(len(cases)))
 
     def work(uow):
         conn = uow.ledger.conn
@@ -243,7 +249,7 @@ def test_rows_inserted_by_the_driver_are_stored_as_sqlalchemy_stores_them(databa
             conn.execute(insert(journal_entries), [row(f"driver:{i}", d) for i, d in enumerate(cases)])
         raw = conn.exec_driver_sql(
             "SELECT idempotency_key, booking_date, value_date, details, created_at FROM journal_entries "
-            "WHERE idempotency_key IN ('sa:0', 'sa:1', 'driver:0', 'driver:1') ORDER BY id").fetchall()
+            f"WHERE idempotency_key IN ({keys}) ORDER BY id").fetchall()
         typed = conn.execute(select(journal_entries.c.idempotency_key, journal_entries.c.details,
                                     journal_entries.c.created_at, journal_entries.c.booking_date)
                              .where(journal_entries.c.idempotency_key.like("%:%"))).all()
@@ -256,9 +262,11 @@ def test_rows_inserted_by_the_driver_are_stored_as_sqlalchemy_stores_them(databa
     for key, *values in raw:
         by_kind.setdefault(key.split(":")[1], []).append(tuple(values))
     assert all(len(v) == 2 and v[0] == v[1] for v in by_kind.values())  # stored alike, byte for byte
+    assert len(by_kind) == len(cases)
     read_back = {r[0]: tuple(r[1:]) for r in typed}
     assert all(read_back[f"sa:{i}"] == read_back[f"driver:{i}"] for i in range(len(cases)))
-    assert read_back["sa:0"][0] is None and read_back["driver:1"][0] == cases[1]
+    assert read_back["sa:0"][0] is None and read_back["driver:1"][0] == cases[1][0]
+    assert read_back["driver:2"][1] == now and read_back["driver:3"][1] == now + timedelta(seconds=1)
 
 
 def test_the_remembered_codes_stay_bounded(monkeypatch):

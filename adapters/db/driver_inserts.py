@@ -7,7 +7,8 @@ and payment stores; with any other driver it does nothing and the caller inserts
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
@@ -52,6 +53,10 @@ def insert_many_by_driver(conn: Connection, table: Table, rows: Sequence[Mapping
             [table.c[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order])
     sql, order, processors = found
     wanted = frozenset(order)
+    # Dates and timestamps repeat across a chunk's rows (its booking day, the moment it was written): each is
+    # converted once per call. JSON values are dicts (not hashable) and go through their processor each time.
+    processors = [_remembering(process) if process is not None and _repeats(table.c[key].type) else process
+                  for key, process in zip(order, processors, strict=True)]
     params: list[Any] = []
     for row in rows:
         if len(row) != len(order) or row.keys() != wanted:
@@ -61,3 +66,30 @@ def insert_many_by_driver(conn: Connection, table: Table, rows: Sequence[Mapping
         params.append(tuple(values) if positional else dict(zip(order, values, strict=True)))
     conn.exec_driver_sql(sql, params)
     return True
+
+
+def _repeats(column_type: Any) -> bool:
+    """Whether a column holds dates or timestamps (immutable, hashable, and the same on many rows)."""
+    column_type = getattr(column_type, "impl_instance", column_type)  # a TypeDecorator: the type it stores as
+    try:
+        return issubclass(column_type.python_type, date)  # datetime is a date too
+    except NotImplementedError:
+        return False
+
+
+def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    converted: dict[Any, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        # Two timestamps of one instant in different zones are equal but may be written differently: the zone
+        # is part of the key (and so is the type: None, a date, a datetime).
+        key = (type(value), value, getattr(value, "tzinfo", None))
+        found = converted.get(key, _MISSING)
+        if found is _MISSING:
+            found = converted[key] = process(value)
+        return found
+
+    return remembered
+
+
+_MISSING = object()
