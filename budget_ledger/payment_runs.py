@@ -60,7 +60,7 @@ from budget_ledger.gemeenten import require_gemeente
 from budget_ledger.ledger.accounts import AccountSpec
 from budget_ledger.ledger.entries import EntryRequest, reversal_request
 from budget_ledger.ledger.money import Money
-from budget_ledger.ledger.pickling import quick_pickling, replaced
+from budget_ledger.ledger.quick_values import quick_value, replaced
 from budget_ledger.planning import (
     ACTIVE,
     Planned,
@@ -122,7 +122,7 @@ LEEFGELD_RULE = "leefgeld"
 _SEPA_ID = re.compile(r"^[A-Za-z0-9/?:().,'+ -]{1,35}$")
 
 
-@quick_pickling
+@quick_value
 @dataclass(frozen=True, slots=True)
 class NewInstruction:
     run_id: int
@@ -147,7 +147,7 @@ class NewInstruction:
     """The payee's postal address when the instruction was made (a creditor's; None when none is known)."""
 
 
-@quick_pickling
+@quick_value
 @dataclass(frozen=True, slots=True)
 class PaymentInstruction(NewInstruction):
     """An instruction as stored: what was recorded, and where it stands since."""
@@ -198,7 +198,7 @@ class Failed:
     message: str
 
 
-@quick_pickling
+@quick_value
 @dataclass(frozen=True, slots=True)
 class RunFinding:
     household_id: int
@@ -209,7 +209,7 @@ class RunFinding:
     amount: Money | None
 
 
-@quick_pickling
+@quick_value
 @dataclass(frozen=True, slots=True)
 class HouseholdOutcome:
     household_id: int
@@ -219,7 +219,7 @@ class HouseholdOutcome:
     warnings: tuple[str, ...]
 
 
-@quick_pickling
+@quick_value
 @dataclass(frozen=True, slots=True)
 class PreparedHousehold:
     """A household's part of a chunk, planned and made ready to write: its journal entries, the reservering

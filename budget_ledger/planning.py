@@ -39,6 +39,7 @@ from budget_ledger.households import Household
 from budget_ledger.ledger.accounts import AccountSpec, AccountType
 from budget_ledger.ledger.entries import EntryRequest, EntrySource, PostedEntry, Posting
 from budget_ledger.ledger.money import Money
+from budget_ledger.ledger.quick_values import quick_value
 from budget_ledger.payment_calendar import DEFAULT_CALENDAR, PaymentCalendar
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.posting import BulkResult, open_accounts_in, post_in
@@ -169,6 +170,7 @@ def bills_of(creditors: Iterable[Creditor], start: date, end: date, calendar: Bu
     return sorted(bills, key=lambda b: (b.due_on, b.creditor_id))
 
 
+@quick_value
 @dataclass(frozen=True, slots=True)
 class Receipt:
     source: str

@@ -16,8 +16,10 @@ from typing import Any, Protocol
 from budget_ledger.ledger.accounts import Account, AccountSpec, AccountType
 from budget_ledger.ledger.entries import EntryRequest, PostedEntry
 from budget_ledger.ledger.money import Money
+from budget_ledger.ledger.quick_values import quick_value
 
 
+@quick_value
 @dataclass(frozen=True, slots=True)
 class LockedAccount:
     """An account row read under the write lock of the current transaction."""
@@ -29,6 +31,7 @@ class LockedAccount:
     balance_cents: int
 
 
+@quick_value
 @dataclass(frozen=True, slots=True)
 class KnownKey:
     entry_id: int

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from budget_ledger.ledger.money import Money
-from budget_ledger.ledger.pickling import quick_pickling
+from budget_ledger.ledger.quick_values import quick_value
 
 
 class AccountType(StrEnum):
@@ -74,7 +74,7 @@ batch is matched against the pattern once. Only accepted codes are kept; a refus
 _VALID_CODES_MAX = 100_000
 
 
-@quick_pickling
+@quick_value
 @dataclass(frozen=True, slots=True)
 class AccountSpec:
     """What is needed to open an account."""

@@ -18,7 +18,7 @@ from enum import StrEnum
 from budget_ledger.ledger.accounts import validate_code
 from budget_ledger.ledger.errors import InvalidEntryError, UnbalancedEntryError
 from budget_ledger.ledger.money import Money
-from budget_ledger.ledger.pickling import quick_pickling
+from budget_ledger.ledger.quick_values import quick_value
 
 MAX_KEY_LENGTH = 200
 
@@ -35,7 +35,7 @@ class EntrySource(StrEnum):
     DEMO = "demo"
 
 
-@quick_pickling
+@quick_value
 @dataclass(frozen=True, slots=True)
 class Posting:
     """One line of an entry: an amount on an account. Positive is debit, negative is credit."""
@@ -51,7 +51,7 @@ class Posting:
             raise InvalidEntryError(f"posting on {self.account} has amount zero", field="postings")
 
 
-@quick_pickling
+@quick_value
 @dataclass(frozen=True, slots=True)
 class EntryRequest:
     """A request to post one journal entry. Validated on construction; the database checks it again."""
@@ -132,6 +132,7 @@ def request_fingerprint(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@quick_value
 @dataclass(frozen=True, slots=True)
 class PostedEntry:
     """An entry as it stands in the book. Never changes once posted."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import total_ordering
 
-from budget_ledger.ledger.pickling import quick_pickling
+from budget_ledger.ledger.quick_values import quick_value
 
 _HUNDRED = Decimal(100)
 _DECIMAL_STRING = re.compile(r"^[+-]?\d+(\.\d{1,2})?$")
@@ -25,7 +25,7 @@ class MoneyError(ValueError):
 
 
 @total_ordering
-@quick_pickling
+@quick_value
 @dataclass(frozen=True, slots=True)
 class Money:
     """An amount in euro, held as integer cents. Immutable and hashable."""

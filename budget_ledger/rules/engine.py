@@ -29,6 +29,7 @@ from enum import IntEnum
 from typing import Protocol
 
 from budget_ledger.ledger.money import Money
+from budget_ledger.ledger.quick_values import quick_value
 from budget_ledger.rules.plan import (
     Finding,
     FindingKind,
@@ -77,6 +78,7 @@ class NeedKind(IntEnum):
     OTHER = 4
 
 
+@quick_value
 @dataclass(frozen=True, slots=True)
 class Need:
     """A payment the basisrekening must make: what it is, for whom, and how much is still missing."""
@@ -90,7 +92,8 @@ class Need:
     period: date | None = None
 
 
-@dataclass(frozen=True)
+@quick_value
+@dataclass(frozen=True, slots=True)
 class Step:
     """One dated action of one policy. `order` sorts steps of the same phase (the tekort rank for bills)."""
 

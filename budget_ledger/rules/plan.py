@@ -16,6 +16,7 @@ from datetime import date
 from enum import StrEnum
 
 from budget_ledger.ledger.money import Money
+from budget_ledger.ledger.quick_values import quick_value
 from budget_ledger.rules.profiles import CostCategory
 
 KEY_PREFIX = "plan"
@@ -35,6 +36,7 @@ class Flow(StrEnum):
     """Between the household's own accounts (a bridge from the krediet, a reservering)."""
 
 
+@quick_value
 @dataclass(frozen=True, slots=True)
 class Movement:
     key: str
@@ -105,6 +107,7 @@ class FindingKind(StrEnum):
     EXTRA_LEEFGELD_DAY = "extra-leefgelddag"
 
 
+@quick_value
 @dataclass(frozen=True, slots=True)
 class Finding:
     kind: FindingKind

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from budget_ledger.ledger.money import Money
+from budget_ledger.ledger.quick_values import quick_value
 from budget_ledger.rules.profiles import CostCategory, Toeslag
 
 BASIS = "basis"
@@ -78,6 +79,7 @@ class Payer(StrEnum):
     CLIENT = "client"
 
 
+@quick_value
 @dataclass(frozen=True, slots=True)
 class Bill:
     """One instalment a creditor expects: for which period, on which day, how much.
@@ -110,6 +112,7 @@ class InflowKind(StrEnum):
     """Money a creditor pays back; credited to the reservering for its category when there is one (S13)."""
 
 
+@quick_value
 @dataclass(frozen=True, slots=True)
 class Inflow:
     """Money arriving on the basisrekening, with the months it is for (a toeslag back-payment covers several).
@@ -163,6 +166,7 @@ class Trajectory:
         return self.last_day + timedelta(days=1)
 
 
+@quick_value
 @dataclass(frozen=True, slots=True)
 class PastMovement:
     """A movement an earlier plan already booked (its idempotency key, money and the obligation it was for)."""

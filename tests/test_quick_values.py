@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from budget_ledger.ledger.accounts import AccountSpec, AccountType
 from budget_ledger.ledger.entries import EntryRequest, EntrySource, Posting
 from budget_ledger.ledger.money import Money
-from budget_ledger.ledger.pickling import quick_pickling
+from budget_ledger.ledger.quick_values import quick_value
 from budget_ledger.payment_runs import (
     InstructionStatus,
     NewInstruction,
@@ -80,7 +80,7 @@ def test_a_stored_instruction_keeps_its_own_fields():
 
 
 def test_a_subclass_that_is_not_decorated_refuses_to_pickle_rather_than_lose_its_fields():
-    @quick_pickling
+    @quick_value
     @dataclass(frozen=True, slots=True)
     class Parent:
         a: int
@@ -95,13 +95,13 @@ def test_a_subclass_that_is_not_decorated_refuses_to_pickle_rather_than_lose_its
 
 def test_only_slotted_dataclasses_can_be_decorated():
     with pytest.raises(TypeError):
-        quick_pickling(dict)
+        quick_value(dict)
 
 
 def test_an_instruction_given_its_entry_id_is_the_instruction_dataclasses_would_make():
     from dataclasses import replace
 
-    from budget_ledger.ledger.pickling import replaced
+    from budget_ledger.ledger.quick_values import replaced
 
     made = replaced(instruction(), entry_id=123)
     same(made, replace(instruction(), entry_id=123))
@@ -111,7 +111,94 @@ def test_an_instruction_given_its_entry_id_is_the_instruction_dataclasses_would_
 
 def test_a_value_with_checks_is_replaced_through_its_constructor():
     from budget_ledger.ledger.errors import InvalidEntryError
-    from budget_ledger.ledger.pickling import replaced
+    from budget_ledger.ledger.quick_values import replaced
 
     with pytest.raises(InvalidEntryError):
         replaced(Posting("org:clientgelden", Money(5)), amount=Money(0))
+
+
+# -- the quick __init__ ------------------------------------------------------------------------------
+
+
+def decorated_classes() -> list[type]:
+    import importlib
+    import pkgutil
+
+    import budget_ledger
+
+    found = {}
+    for module in pkgutil.walk_packages(budget_ledger.__path__, "budget_ledger."):
+        if module.name.startswith(("budget_ledger.adapters", "budget_ledger.migrations")):
+            continue
+        for value in vars(importlib.import_module(module.name)).values():
+            if isinstance(value, type) and "_dataclass_init" in value.__dict__:
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    return [found[name] for name in sorted(found)]
+
+
+def test_the_hot_values_are_made_quickly():
+    names = {cls.__name__ for cls in decorated_classes()}
+    assert {"Money", "Posting", "EntryRequest", "PostedEntry", "Movement", "Bill", "Step", "Need",
+            "NewInstruction", "PaymentInstruction"} <= names
+
+
+@pytest.mark.parametrize("cls", decorated_classes(), ids=lambda cls: cls.__name__)
+def test_a_quick_init_takes_exactly_the_arguments_the_dataclass_init_takes(cls):
+    import inspect
+
+    def shape(init):
+        return [(p.name, p.kind, p.default is inspect.Parameter.empty)
+                for p in inspect.signature(init).parameters.values()]
+
+    assert shape(cls.__init__) == shape(cls._dataclass_init)
+
+
+@quick_value
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """Every kind of field the decorator makes."""
+
+    a: int
+    b: str = "b"
+    c: list = field(default_factory=list)
+    d: int = field(default=4, init=False)
+    e: int = field(init=False)
+    f: int = field(default=6, kw_only=True)
+    g: tuple = field(default_factory=tuple, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.a < 0:
+            raise ValueError("a must not be negative")
+        object.__setattr__(self, "e", self.a + self.d)
+
+
+def test_a_quick_init_makes_what_the_dataclass_init_makes():
+    for args, kwargs in (((1,), {}), ((1, "x", [2]), {"f": 7, "g": (8,)}), ((), {"a": 3, "c": [1], "b": "y"})):
+        made = Sample(*args, **kwargs)
+        reference = object.__new__(Sample)
+        Sample._dataclass_init(reference, *args, **kwargs)
+        assert made == reference and made.e == reference.e and made.d == 4
+    first, second = Sample(1), Sample(1)
+    assert first.c == [] and first.c is not second.c  # a fresh default per value, as with the dataclass
+
+
+def test_a_quick_init_refuses_what_the_dataclass_init_refuses():
+    with pytest.raises(ValueError, match="negative"):
+        Sample(-1)
+    with pytest.raises(TypeError):
+        Sample()
+    with pytest.raises(TypeError):
+        Sample(1, "b", [], 4)  # f is keyword-only, d is not an argument
+    with pytest.raises(TypeError):
+        Sample(1, d=5)
+    with pytest.raises(AttributeError):
+        Sample(1).a = 2  # still frozen
+
+
+def test_only_frozen_slotted_dataclasses_can_be_decorated():
+    @dataclass(slots=True)
+    class Mutable:
+        a: int
+
+    with pytest.raises(TypeError):
+        quick_value(Mutable)
