@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, String, and_, bindparam, func, insert, select, type_coerce, update
 
 from budget_ledger.adapters.db.driver_inserts import insert_many_by_driver
-from budget_ledger.adapters.db.driver_reads import driver_parts
+from budget_ledger.adapters.db.driver_reads import driver_execute, driver_parts
 from budget_ledger.adapters.db.memo import Memo
 from budget_ledger.adapters.db.models import accounts, journal_entries, postings
 from budget_ledger.ledger.accounts import Account, AccountSpec, AccountType
@@ -344,7 +344,7 @@ class SqlLedgerStore:
             ]
             self.conn.execute(_insert_posting, posting_rows)
         for chunk in _chunks(ids):
-            self.conn.execute(_seal, {"ids": list(chunk)})
+            driver_execute(self.conn, _seal, {"ids": list(chunk)})
         return ids
 
     def load_entries(self, entry_ids: Collection[int]) -> dict[int, PostedEntry]:

@@ -26,6 +26,8 @@ from dataclasses import MISSING, fields, is_dataclass, replace
 from typing import Any, TypeVar
 
 _T = TypeVar("_T", bound=type)
+_KEEP = object()
+"""The default of `_replace`'s parameters: keep the field as it is."""
 _FACTORY = object()
 """The default of a parameter whose field has a default factory (as dataclasses does it)."""
 
@@ -43,7 +45,7 @@ def quick_value(cls: _T) -> _T:
         raise TypeError(f"{cls.__name__} has an InitVar, which quick_value does not pass on")
     all_fields = fields(cls)
     names = [f.name for f in all_fields]
-    namespace: dict[str, Any] = {"_new": object.__new__, "cls": cls, "_FACTORY": _FACTORY}
+    namespace: dict[str, Any] = {"_new": object.__new__, "cls": cls, "_FACTORY": _FACTORY, "_KEEP": _KEEP}
     for name in names:
         namespace[f"_set_{name}"] = getattr(cls, name).__set__
     exec(_source(cls, all_fields, namespace), namespace)  # noqa: S102 - made from the class's own fields, as dataclasses does
@@ -60,6 +62,9 @@ def quick_value(cls: _T) -> _T:
     rebuild.__qualname__ = f"{qualname}._unpickle"
     cls._unpickle = staticmethod(rebuild)  # type: ignore[attr-defined]
     cls._field_names = tuple(names)  # type: ignore[attr-defined]
+    quick_replace = namespace["_replace"]
+    quick_replace.__qualname__ = f"{qualname}._replace"
+    cls._replace = quick_replace  # type: ignore[attr-defined]
     reduce = namespace["__reduce__"]
     reduce.__qualname__ = f"{qualname}.__reduce__"
     cls.__reduce__ = reduce  # type: ignore[method-assign]
@@ -104,6 +109,8 @@ def _source(cls: type, all_fields: tuple[Any, ...], namespace: dict[str, Any]) -
         "    obj = _new(cls)\n"
         + "".join(f"    _set_{name}(obj, {name})\n" for name in names)
         + "    return obj\n"
+        f"def _replace(self, *, {', '.join(f'{name}=_KEEP' for name in names)}):\n"
+        f"    return _unpickle({''.join(f'self.{name} if {name} is _KEEP else {name}, ' for name in names)})\n"
         "def __reduce__(self):\n"
         "    if type(self) is not cls:\n"
         "        raise TypeError(f'{type(self).__name__} inherits quick_value from {cls.__name__}: decorate it too')\n"
@@ -116,10 +123,7 @@ def replaced(value: Any, **changes: Any) -> Any:
     nothing a constructor would check again): the same new value, made with the class's rebuild function in a
     quarter of `replace`'s time (the payment run's writer makes one per instruction it records)."""
     cls = type(value)
-    names = cls.__dict__.get("_field_names")
-    if names is None or hasattr(cls, "__post_init__"):
+    quick = cls.__dict__.get("_replace")
+    if quick is None or hasattr(cls, "__post_init__"):
         return replace(value, **changes)
-    unknown = changes.keys() - set(names)
-    if unknown:
-        raise TypeError(f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}")
-    return cls._unpickle(*[changes[name] if name in changes else getattr(value, name) for name in names])
+    return quick(value, **changes)
