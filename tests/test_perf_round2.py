@@ -185,6 +185,39 @@ def test_the_collector_threshold_is_raised_only_while_a_chunk_is_booked():
     assert gc.get_threshold() == before
 
 
+def test_what_a_run_keeps_is_out_of_the_collectors_way_until_the_run_ends():
+    from budget_ledger.payment_runs import _settle
+
+    assert gc.get_freeze_count() == 0
+    with _fewer_collections():
+        kept = [[i] for i in range(1000)]  # a run's outcomes, kept for its report
+        _settle()
+        assert gc.get_freeze_count() >= len(kept)
+        with _fewer_collections():  # a chunk inside the run
+            pass
+        assert gc.get_freeze_count() >= len(kept)  # still the run's
+    assert gc.get_freeze_count() == 0  # given back to the collector
+    cycle: list = []
+    cycle.append(cycle)
+    with _fewer_collections():
+        _settle()
+        del cycle
+    assert gc.collect() >= 1  # a cycle that died while frozen is collected after the run
+
+
+def test_a_process_that_froze_objects_itself_keeps_them_frozen():
+    from budget_ledger.payment_runs import _settle
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with _fewer_collections():
+            _settle()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_the_collector_threshold_is_put_back_when_chunks_overlap_in_threads():
     before = gc.get_threshold()
     inside, release = threading.Barrier(3), threading.Event()

@@ -9,6 +9,7 @@ the service; each watches its parent and ends itself when the parent is gone (a 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -73,6 +74,9 @@ def _start(settings: Settings, catalog: ProfileCatalog, calendar: PaymentCalenda
 
     tx = transactions(Database(settings))
     _service = PaymentRunService(tx, PlanningService(tx, catalog, calendar=calendar))
+    # What start-up made (modules, the profile catalog, the service) lives as long as the process: out of the
+    # collector's full walks, which would otherwise go over all of it again between chunks.
+    gc.freeze()
 
 
 def _prepare(run_id: int, run_date: date, chunk: tuple[int, ...], actor: str, kind: str) -> PreparedChunk:
