@@ -4,7 +4,7 @@ A monthly run of 100,000 households makes tens of millions of small frozen datac
 bills, steps, movements, entries, instructions. Python 3.11's dataclasses make them slowly in two places:
 
 * `__init__` of a frozen class sets each field through `object.__setattr__`, looked up and called per
-  field; for these classes that was a third of the rules engine's time and two fifths of making a chunk's
+  field; for these classes that was nearly a third of the rules engine's time and two fifths of making a chunk's
   entries and instructions ready.
 * pickling (a planning process sends each chunk it prepared to the run's writer) sends the state and
   rebuilds it with `dataclasses`' generic `__setstate__`, which looks up the class's fields again for every
