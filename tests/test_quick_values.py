@@ -202,3 +202,12 @@ def test_only_frozen_slotted_dataclasses_can_be_decorated():
 
     with pytest.raises(TypeError):
         quick_value(Mutable)
+
+
+def test_a_field_named_as_the_generated_code_names_its_own_is_refused():
+    @dataclass(frozen=True, slots=True)
+    class Clash:
+        obj: int
+
+    with pytest.raises(TypeError, match="obj"):
+        quick_value(Clash)

@@ -30,6 +30,8 @@ _KEEP = object()
 """The default of `_replace`'s parameters: keep the field as it is."""
 _FACTORY = object()
 """The default of a parameter whose field has a default factory (as dataclasses does it)."""
+_GENERATED_NAMES = frozenset({"self", "obj", "cls", "_new", "_FACTORY", "_KEEP"})
+"""Names the generated functions use themselves: a field may not have one."""
 
 
 def quick_value(cls: _T) -> _T:
@@ -45,6 +47,9 @@ def quick_value(cls: _T) -> _T:
         raise TypeError(f"{cls.__name__} has an InitVar, which quick_value does not pass on")
     all_fields = fields(cls)
     names = [f.name for f in all_fields]
+    clashing = [name for name in names if name in _GENERATED_NAMES or name.startswith(("_set_", "_default_", "_factory_"))]
+    if not names or clashing:
+        raise TypeError(f"{cls.__name__}: quick_value needs fields, none named as its own code's names {clashing}")
     namespace: dict[str, Any] = {"_new": object.__new__, "cls": cls, "_FACTORY": _FACTORY, "_KEEP": _KEEP}
     for name in names:
         namespace[f"_set_{name}"] = getattr(cls, name).__set__
