@@ -40,7 +40,8 @@ def driver_parts(conn: Connection, statement: Executable, params: Mapping[str, A
                  ) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of `statement` with `params`, as the driver's tuples, `size` rows at a time.
 
-    `statement` must be a module-level constant (its compiled form is kept per dialect for the process).
+    `statement` must be a module-level constant (its expansion is kept per dialect and list lengths for the
+    process).
     """
     sql, arguments = _expanded(conn, statement, params)
     # Executed through SQLAlchemy, so an error arrives wrapped as any other (a lock timeout or a busy
