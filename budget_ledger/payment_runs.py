@@ -323,7 +323,7 @@ _GC_CHUNK_THRESHOLD = 200_000
 
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
-    """Book a chunk with the cyclic garbage collector's youngest generation collected less often.
+    """Book a chunk (or a whole run) with the cyclic garbage collector's youngest generation collected less often.
 
     A chunk builds hundreds of thousands of small immutable objects (rows, postings, steps, movements) that
     live until the chunk is written; the default threshold runs a collection over them every 700 allocations,
@@ -419,8 +419,7 @@ class PaymentRunService:
                 for index, chunk in enumerate(chunks):
                     if ahead is not None:
                         ahead.wait(index)
-                    with _fewer_collections():
-                        booked = self._book_chunk(run_id, run_date, scope, chunk, actor, dry_run, kind, ahead)
+                    booked = self._book_chunk(run_id, run_date, scope, chunk, actor, dry_run, kind, ahead)
                     for household_id, result in booked:
                         done += 1
                         if isinstance(result, Exception):

@@ -73,7 +73,7 @@ def _repeats(column_type: Any) -> bool:
     column_type = getattr(column_type, "impl_instance", column_type)  # a TypeDecorator: the type it stores as
     try:
         return issubclass(column_type.python_type, date)  # datetime is a date too
-    except NotImplementedError:
+    except NotImplementedError:  # a type that names no Python type (NullType, some dialect types): not a date
         return False
 
 
