@@ -72,7 +72,7 @@ from budget_ledger.planning import (
 )
 from budget_ledger.ports import UnitOfWork
 from budget_ledger.posting import post_one_in
-from budget_ledger.rules.plan import Flow, Movement, Severity
+from budget_ledger.rules.plan import Finding, FindingKind, Flow, Movement, Severity
 from budget_ledger.run_ahead import Ahead, ChunkPlanners
 from budget_ledger.transactions import Transactions
 
@@ -276,6 +276,28 @@ class RunReport:
             "warnings": [_finding_json(f) for f in self.findings if f.kind != "tekort"]
             + [{"household_id": h, "message": m} for h, m in self.warnings],
         }
+
+
+def reported_findings(findings: Sequence[Finding], kind: RunKind) -> list[Finding]:
+    """The plan's findings a run of `kind` reports: warnings and critical ones of the rules it books.
+
+    A run plans from the trajectory's start, so a bill the profile leaves to the client (S3) is found
+    again every month: by June's run, energie for April, May and June. The budgetbeheerder's action is
+    the same for all of them (put the creditor on 'klant betaalt'), and the earlier months were in the
+    earlier runs' reports, so a run reports it once per creditor: the latest bill's. A run caught up after
+    the service was down reports the latest missed bill, with the same action. Every other finding stays,
+    a shortfall of an earlier month too: that bill is still unpaid.
+    """
+    kept = [f for f in findings if f.severity in (Severity.WARNING, Severity.CRITICAL) and kind.covers(f.rule)]
+    latest: dict[int | None, Finding] = {}
+    for f in kept:
+        if f.kind is FindingKind.CLIENT_PAID_CREDITOR:
+            seen = latest.get(f.creditor_id)
+            if seen is None or not f.on < seen.on:
+                latest[f.creditor_id] = f
+    if not latest:
+        return kept
+    return [f for f in kept if f.kind is not FindingKind.CLIENT_PAID_CREDITOR or latest[f.creditor_id] is f]
 
 
 def _finding_json(f: RunFinding) -> dict[str, Any]:
@@ -572,10 +594,8 @@ class PaymentRunService:
             accounts=tuple(reservering_specs(h, planned.movements)),
             payments=tuple(self._instruction(run_id, facts, m, creditors)
                            for m in planned.movements if m.flow is Flow.OUT),
-            findings=tuple(
-                RunFinding(h, f.kind.value, f.severity.value, f.on, f.message, f.amount)
-                for f in planned.plan.findings if f.severity in (Severity.WARNING, Severity.CRITICAL)
-                and kind.covers(f.rule)),
+            findings=tuple(RunFinding(h, f.kind.value, f.severity.value, f.on, f.message, f.amount)
+                           for f in reported_findings(planned.plan.findings, kind)),
         )
 
     def _write(self, uow: UnitOfWork, prepared: Sequence[PreparedHousehold]) -> dict[int, HouseholdOutcome]:

@@ -16,7 +16,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 from registry import BEHEERDER, count_rows, gemeente
-from scenario_households import S1_OVERRIDES, add_creditor, bank_in, income_received
+from scenario_households import S1_OVERRIDES, add_creditor, bank_in, income_received, s3_couple
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -331,6 +331,39 @@ def test_an_approved_run_is_exported_as_a_valid_pain001_and_only_once(services, 
     assert sorted(ids) == sorted(i.end_to_end_id for i in services.payment_runs.instructions(run_id, "exported"))
     again = invoke("export-payments", str(run_id), "-o", str(tmp_path / "again.xml"), "--as", CHECKER)
     assert again.exit_code == 1 and not (tmp_path / "again.xml").exists()
+
+
+def client_paid(report) -> list[tuple[date, str]]:
+    return [(f.on, f.message.split(":", 1)[0]) for f in report.findings if f.kind == "crediteur-hoort-bij-klant"]
+
+
+def test_each_run_says_once_per_creditor_that_the_client_pays_it_not_again_for_every_earlier_month(
+        services, database):
+    """S3: Westfriesland withholds huur and zorg; energie is the couple's own. Each run plans from 1 May, so
+    by July's run the engine finds May's, June's and July's energie bills again; the report names the
+    creditor once, with its latest bill (the earlier ones were in the earlier runs' reports)."""
+    h = s3_couple(services)
+    reports = [services.payment_runs.start(day, gemeente="hoorn", actor=BEHEERDER)
+               for day in (date(2025, 5, 2), date(2025, 6, 2), date(2025, 7, 1))]
+
+    assert [r.failed for r in reports] == [(), (), ()]
+    assert [client_paid(r) for r in reports] == [
+        [(date(2025, 5, 2), "Energie mei 2025 (Energie Noord)")],  # 1 May: TARGET2 closed
+        [(date(2025, 6, 2), "Energie juni 2025 (Energie Noord)")],
+        [(date(2025, 7, 1), "Energie juli 2025 (Energie Noord)")],
+    ]
+    assert {f.household_id for r in reports for f in r.findings} == {h}
+    # A shortfall is not folded: each unpaid bill stays in the report while it is unpaid.
+    july = reports[-1]
+    assert len([f for f in july.shortfalls if "Woonstichting Hoorn" in f.message]) >= 1
+    stored = services.payment_runs.get(july.run_id).report
+    assert [w["on"] for w in stored["warnings"] if w.get("kind") == "crediteur-hoort-bij-klant"] == ["2025-07-01"]
+
+
+def test_a_run_caught_up_after_months_down_names_the_creditor_once_with_its_latest_bill(services, database):
+    s3_couple(services)
+    report = services.payment_runs.start(date(2025, 7, 1), gemeente="hoorn", actor=BEHEERDER)
+    assert client_paid(report) == [(date(2025, 7, 1), "Energie juli 2025 (Energie Noord)")]
 
 
 # -- payee details: the client's own leefgeld account, creditors' addresses -------------------------------
