@@ -43,6 +43,9 @@ class GemeenteSettings(Command):
     )
     toeslag_first_payment_lag_weeks: int = Field(default=8, ge=0, le=52)
     toeslag_worst_case_lag_weeks: int = Field(default=13, ge=0, le=52)
+    inleg_warning_days: int = Field(
+        default=10, ge=1, le=90, description="days after the rules had the gemeente put money in (an eerste huur "
+        "gift, a toeslag voorschot) until a transfer still not on the statement is a warning (inleg-niet-ontvangen)")
     rule_profile: str | None = Field(default=None, max_length=60)
     repayment_iban: str | None = Field(
         default=None, description="where krediet aflossingen and voorschot repayments are paid; without it the "

@@ -45,12 +45,27 @@ class BalanceMismatch:
     computed_cents: int
 
 
+@dataclass(frozen=True, slots=True)
+class AccountLine:
+    """One posting on an organisation account for a household, with what its entry says about it."""
+
+    entry_id: int
+    household_id: int
+    booking_date: date
+    amount: Money
+    reason: str
+    reverses_entry_id: int | None
+
+
 class LedgerStore(Protocol):
     """Storage for one transaction. Every method runs inside it; nothing commits on its own."""
 
     def open_account(self, spec: AccountSpec) -> Account: ...
 
     def amounts_by_household(self, code: str, household_id: int | None = None) -> dict[int, list[Money]]: ...
+
+    def lines_by_household(self, code: str, household_ids: Collection[int]) -> dict[int, list[AccountLine]]: ...
+
     def open_accounts(self, specs: Sequence[AccountSpec]) -> list[Account]: ...
 
     def lock_accounts(self, codes: Collection[str]) -> dict[str, LockedAccount]: ...

@@ -25,6 +25,7 @@ default 8, 4 and 2 weeks, taken from the rules in force on L, as the afbouw take
 | krediet-openstaand, voorschot-openstaand | krediet:inrichting or voorschot:toeslag not zero, from (L + 1) − max(W) weeks, and after the end | L or the end day | budgetbeheerder |
 | leefgeld-onder-minimum, tekort-prognose | the rules engine's findings in a forecast from the scan day through the end of next month | the finding's day | budgetbeheerder |
 | inkomen-te-laat | expected income not received by the business day after its due date (S8, `IncomeWatchService.late`) | its due date | budgetbeheerder |
+| inleg-niet-ontvangen | money the rules had the gemeente put in (`org:gemeente:te-ontvangen`) not yet transferred, per put-in, from its booking day + the gemeente's `inleg_warning_days` (10); critical after three times that (budget_ledger/inleg_warnings.py) | booking day + days | budgetbeheerder |
 
 **Extension point.** Each kind of warning comes from a `WarningSource`: it names the types it decides and,
 for the households it was asked about, returns what holds now and which households it could judge (a
@@ -99,6 +100,8 @@ class WarningType(StrEnum):
     """The bank executed a payment we had rejected (and reversed) already."""
     TERUGBETALING_ONTVANGEN = "terugbetaling-ontvangen"
     """A creditor paid money back (S7): offer it to the client as leefgeld."""
+    INLEG_NIET_ONTVANGEN = "inleg-niet-ontvangen"
+    """The gemeente put money in by the rules (a gift, a toeslag voorschot) and its transfer is late."""
 
 
 class WarningStatus(StrEnum):

@@ -20,6 +20,7 @@ from budget_ledger.gemeenten import GemeenteService
 from budget_ledger.household_profiles import HouseholdProfileService, ProfileCatalog
 from budget_ledger.households import HouseholdService
 from budget_ledger.income_watch import IncomeWatchService
+from budget_ledger.inleg_warnings import InlegWarnings
 from budget_ledger.leefgeld_view import LeefgeldViewService
 from budget_ledger.monitoring import MonitoringService
 from budget_ledger.payment_runs import PaymentRunService
@@ -66,7 +67,7 @@ def services(database: Database, clock: Clock = system_clock, catalog: ProfileCa
     forecasts = ForecastService(tx, planning, clock)
     settings = database.settings
     warning_sources = [*default_sources(tx, catalog, forecasts, IncomeWatchService(tx, planning.calendar)),
-                       BankWarnings(tx, settings.organisation_iban, settings.unmatched_warning_days)]
+                       InlegWarnings(tx), BankWarnings(tx, settings.organisation_iban, settings.unmatched_warning_days)]
     matching = MatchingRules(settings.organisation_iban, settings.income_match_tolerance_percent,
                              settings.income_match_window_days)
     return Services(

@@ -25,7 +25,7 @@ from budget_ledger.ledger.accounts import Account, AccountSpec, AccountType
 from budget_ledger.ledger.entries import EntryRequest, EntrySource, PostedEntry, Posting
 from budget_ledger.ledger.errors import DuplicateAccountError
 from budget_ledger.ledger.money import Money
-from budget_ledger.ports import BalanceMismatch, KnownKey, LockedAccount
+from budget_ledger.ports import AccountLine, BalanceMismatch, KnownKey, LockedAccount
 
 # Well under SQLite's limit on bound parameters, and a sensible IN-list size for PostgreSQL.
 _CHUNK = 500
@@ -394,6 +394,23 @@ class SqlLedgerStore:
         found: dict[int, list[Money]] = defaultdict(list)
         for household_id, cents in self.conn.execute(query).all():
             found[household_id].append(Money(cents))
+        return dict(found)
+
+    def lines_by_household(self, code: str, household_ids: Collection[int]) -> dict[int, list[AccountLine]]:
+        """The postings on one organisation account for each of `household_ids` (the entry's household_id),
+        in entry order, with their entry's date, reason and what it reverses: how a receivable came about,
+        for telling which part of it has been open longest (budget_ledger/inleg_warnings.py)."""
+        found: dict[int, list[AccountLine]] = defaultdict(list)
+        e = journal_entries.c
+        for chunk in _chunks(sorted(set(household_ids))):
+            query = (select(e.id, e.household_id, e.booking_date, postings.c.amount_cents, e.reason,
+                            e.reverses_entry_id)
+                     .join(postings, postings.c.entry_id == e.id)
+                     .join(accounts, accounts.c.id == postings.c.account_id)
+                     .where(accounts.c.code == code, e.status == "posted", e.household_id.in_(list(chunk)))
+                     .order_by(e.id, postings.c.id))
+            for entry_id, household_id, booked, cents, reason, reverses in self.conn.execute(query).all():
+                found[household_id].append(AccountLine(entry_id, household_id, booked, Money(cents), reason, reverses))
         return dict(found)
 
     def balances_of_households(self, household_ids: Collection[int]) -> dict[int, dict[str, Money]]:
