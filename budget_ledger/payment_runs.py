@@ -790,6 +790,19 @@ class PaymentRunService:
     def runs(self, *, run_date: date | None = None) -> list[PaymentRun]:
         return self._tx.run(lambda uow: uow.payments.runs(run_date=run_date), write=False)
 
+    def notes(self, run_id: int, *, kind: str | None = None, household_id: int | None = None
+              ) -> list[dict[str, Any]]:
+        """The run's shortfalls, then its warnings, as its report holds them, of one finding kind ('tekort',
+        'crediteur-hoort-bij-klant', ...) and one household when asked: what a budgetbeheerder pages through
+        when a region's run has hundreds of thousands of them."""
+        run = self.get(run_id)
+        if run.report is None:
+            raise ConflictError(f"run {run_id} has no report yet: it is still going on, or its process died "
+                                "(start it again to complete it)", field="run_id")
+        return [note for note in (*run.report["shortfalls"], *run.report["warnings"])
+                if (kind is None or note.get("kind") == kind)
+                and (household_id is None or note["household_id"] == household_id)]
+
     def instructions(self, run_id: int, status: InstructionStatus | str | None = None) -> list[PaymentInstruction]:
         """The run's instructions (with one status), for the export step and for review."""
         wanted = InstructionStatus(status).value if status is not None else None

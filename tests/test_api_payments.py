@@ -7,10 +7,12 @@ from __future__ import annotations
 import pytest
 from api import ACTORS, api_client
 from registry import count_rows
+from scenario_households import s3_couple
 from test_payment_runs import CHECKER, RUN_DAY, add_s1
 
 from budget_ledger.access import Role
 from budget_ledger.adapters.bank.pain001 import validate_pain001
+from budget_ledger.adapters.http.controllers import payments as payments_api
 from budget_ledger.chart import IN_TRANSIT
 
 TABLES = ("payment_runs", "payment_instructions", "journal_entries")
@@ -209,3 +211,33 @@ def test_an_unknown_gemeente_or_another_households_id_writes_no_instruction(api,
     assert report["instructions_created"] == 0 and report["skipped"][0]["household_id"] == s1 + 1000
     assert count_rows(database, "payment_instructions") == before["payment_instructions"]
     problem_of(api.post(f"/v1/payment-runs/{report['run_id']}/cancel", json={"reden": "x"}), 400)
+
+
+def test_a_big_reports_shortfalls_and_warnings_are_counted_and_paged_not_sent_whole(api, services, monkeypatch):
+    """A region's run has hundreds of thousands of findings; the report shows the first ones of each with how
+    many there are, and /notes pages through all of them. Here S3's couple in June, without any income yet:
+    May's and June's huur and zorg cannot be paid (six shortfalls) nor the leefgeld (one), energie is theirs
+    to pay and their leefgeld is under the floor (two warnings); the report shows three of each."""
+    monkeypatch.setattr(payments_api, "NOTES_SHOWN", 3)
+    h = s3_couple(services)
+    response = api.post("/v1/payment-runs", json={"run_date": "2025-06-02", "gemeente": "hoorn"})
+    assert response.status_code == 201, response.text
+    report = response.json()["report"]
+    assert (len(report["shortfalls"]), report["shortfalls_total"]) == (3, 7)
+    assert (len(report["warnings"]), report["warnings_total"]) == (2, 2)
+    run_id = report["run_id"]
+    assert api.get(f"/v1/payment-runs/{run_id}").json()["report"] == report
+
+    first = api.get(f"/v1/payment-runs/{run_id}/notes?limit=4", role=Role.AUDITOR).json()
+    assert (first["total"], len(first["items"]), first["offset"]) == (9, 4, 0)
+    assert first["items"][:3] == report["shortfalls"]
+    last = api.get(f"/v1/payment-runs/{run_id}/notes?limit=4&offset=8", role=Role.BATCH).json()
+    assert [n["kind"] for n in last["items"]] == ["leefgeld-onder-minimum"]
+    energie = api.get(f"/v1/payment-runs/{run_id}/notes?kind=crediteur-hoort-bij-klant&household_id={h}").json()
+    assert energie["total"] == 1 and energie["items"][0]["message"].startswith("Energie juni 2025 (Energie Noord)")
+    assert api.get(f"/v1/payment-runs/{run_id}/notes?household_id={h + 1}").json()["total"] == 0
+
+    assert api.get(f"/v1/payment-runs/{run_id}/notes", role=Role.BEGELEIDER).status_code == 403
+    assert problem_of(api.get(f"/v1/payment-runs/{run_id + 1}/notes"), 404)["field"] == "run_id"
+    assert problem_of(api.get(f"/v1/payment-runs/{run_id}/notes?kind="), 400)["field"] == "kind"
+    assert problem_of(api.get(f"/v1/payment-runs/{run_id}/notes?household_id=0"), 400)["field"] == "household_id"

@@ -97,6 +97,7 @@ MATRIX = {
     ("GET", "/v1/payment-runs/{run_id:int}"): "BJA",
     ("POST", "/v1/payment-runs/{run_id:int}/approve"): "B",
     ("POST", "/v1/payment-runs/{run_id:int}/cancel"): "B",
+    ("GET", "/v1/payment-runs/{run_id:int}/notes"): "BJA",
     ("GET", "/v1/payment-runs/{run_id:int}/instructions"): "BJA",
     ("POST", "/v1/payment-runs/{run_id:int}/instructions/{instruction_id:int}/reject"): "B",
     ("POST", "/v1/payment-runs/{run_id:int}/pain001"): "BJ",

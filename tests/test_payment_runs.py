@@ -366,6 +366,30 @@ def test_a_run_caught_up_after_months_down_names_the_creditor_once_with_its_late
     assert client_paid(report) == [(date(2025, 7, 1), "Energie juli 2025 (Energie Noord)")]
 
 
+def test_the_cli_prints_the_first_notes_with_how_many_there_are_and_run_notes_prints_them_all(
+        services, database, monkeypatch):
+    from budget_ledger.adapters.cli import main as cli_main
+
+    monkeypatch.setattr(cli_main, "NOTES_SHOWN", 2)
+    h = s3_couple(services)
+    url = database.settings.database_url
+
+    def invoke(*args: str):
+        return CliRunner().invoke(cli, ["--database-url", url, *args])
+
+    ran = invoke("run", "--date", "2025-06-02", "--gemeente", "hoorn", "--as", BEHEERDER)
+    assert ran.exit_code == 0, ran.output
+    run_id = services.payment_runs.runs()[0].id
+    assert ran.stdout.count("  ! huishouden") == 4  # two shortfalls and both warnings
+    assert f"7 tekorten in totaal, 2 getoond; alle: budget-ledger run-notes {run_id}" in ran.stdout
+    every = invoke("run-notes", str(run_id))
+    assert every.exit_code == 0 and every.stdout.splitlines()[-1] == "9 melding(en)"
+    energie = invoke("run-notes", str(run_id), "--kind", "crediteur-hoort-bij-klant", "--household", str(h))
+    assert energie.stdout.splitlines()[0].startswith(f"huishouden {h} 2025-06-02 crediteur-hoort-bij-klant")
+    unknown = invoke("run-notes", str(run_id + 1))
+    assert unknown.exit_code == 1 and "(run_id)" in unknown.output
+
+
 # -- payee details: the client's own leefgeld account, creditors' addresses -------------------------------
 
 CLIENT_IBAN = "NL44RABO0123456789"

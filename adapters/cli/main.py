@@ -341,12 +341,40 @@ def payment_run(app: App, run_date: date, gemeente: str | None, households: tupl
         click.echo(f"  overgeslagen huishouden {s.household_id}: {s.reason}")
     for f in report.failed:
         click.echo(f"  MISLUKT huishouden {f.household_id}: {f.message}")
-    for w in data["shortfalls"] + data["warnings"]:
-        click.echo(f"  ! huishouden {w['household_id']}: {w['message']}")
+    for label, notes in (("tekorten", data["shortfalls"]), ("waarschuwingen", data["warnings"])):
+        for w in notes[:NOTES_SHOWN]:
+            click.echo(f"  ! huishouden {w['household_id']}: {w['message']}")
+        if len(notes) > NOTES_SHOWN:
+            more = f"budget-ledger run-notes {report.run_id}" if report.run_id else "--format json"
+            click.echo(f"  … {len(notes)} {label} in totaal, {NOTES_SHOWN} getoond; alle: {more}")
     if not dry_run:
         click.echo(f"Goedkeuren door een tweede persoon: budget-ledger approve {report.run_id} --as USER")
     if report.failed:
         sys.exit(1)
+
+
+NOTES_SHOWN = 100
+"""Shortfalls and warnings `run` prints of each; `run-notes` prints them all (a region's run has hundreds of
+thousands)."""
+
+
+@cli.command("run-notes")
+@click.argument("run_id", type=click.IntRange(min=1))
+@click.option("--kind", help="Only findings of this kind (tekort, crediteur-hoort-bij-klant, ...).")
+@click.option("--household", "household_id", type=click.IntRange(min=1), help="Only this household's.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+@refusals_as_messages
+def run_notes(app: App, run_id: int, kind: str | None, household_id: int | None, fmt: str) -> None:
+    """Every shortfall, then every warning, of a payment run's report."""
+    notes = app.services.payment_runs.notes(run_id, kind=kind, household_id=household_id)
+    if fmt == "json":
+        click.echo(json.dumps(notes, indent=2, ensure_ascii=False))
+        return
+    for w in notes:
+        click.echo(f"huishouden {w['household_id']} {w.get('on') or '':<10} {w.get('kind') or 'betaalrun':<28} "
+                   f"{w['message']}")
+    click.echo(f"{len(notes)} melding(en)")
 
 
 @cli.command()

@@ -188,6 +188,11 @@ class Note:
                    date.fromisoformat(on) if on else None, str(Money.parse(amount)) if amount is not None else None)
 
 
+NOTES_SHOWN = 100
+"""Shortfalls and warnings a run's report shows of each; all of them are at /payment-runs/{id}/notes, paged.
+A region's run of 100,000 households has hundreds of thousands (tens of megabytes), too many for one answer."""
+
+
 @dataclass(frozen=True)
 class RunReportView:
     run_id: int | None
@@ -201,7 +206,11 @@ class RunReportView:
     skipped: list[Skipped]
     failed: list[Failed]
     shortfalls: list[Note]
+    """The first 100 (`shortfalls_total` says how many there are; /payment-runs/{id}/notes pages them all)."""
+    shortfalls_total: int
     warnings: list[Note]
+    """The first 100, as the shortfalls."""
+    warnings_total: int
 
     @classmethod
     def of_json(cls, data: dict[str, Any]) -> RunReportView:
@@ -212,8 +221,10 @@ class RunReportView:
             per_category={k: str(Money.parse(v)) for k, v in data["per_category"].items()},
             skipped=[Skipped(s["household_id"], s["reason"]) for s in data["skipped"]],
             failed=[Failed(f["household_id"], f["message"]) for f in data["failed"]],
-            shortfalls=[Note.of_json(n) for n in data["shortfalls"]],
-            warnings=[Note.of_json(n) for n in data["warnings"]])
+            shortfalls=[Note.of_json(n) for n in data["shortfalls"][:NOTES_SHOWN]],
+            shortfalls_total=len(data["shortfalls"]),
+            warnings=[Note.of_json(n) for n in data["warnings"][:NOTES_SHOWN]],
+            warnings_total=len(data["warnings"]))
 
 
 @dataclass(frozen=True)
@@ -292,6 +303,19 @@ class PaymentRunController(Controller):
     @get("/{run_id:int}", guards=[READERS], sync_to_thread=True, summary="A payment run and its report")
     def run(self, services: NamedDependency[Services], run_id: Id) -> RunDetail:
         return RunDetail.of(services.payment_runs.get(run_id))
+
+    @get("/{run_id:int}/notes", guards=[READERS], sync_to_thread=True,
+         summary="A run's shortfalls, then its warnings, paged")
+    def notes(self, services: NamedDependency[Services], run_id: Id,
+              kind: Annotated[str | None, QueryParameter(
+                  min_length=1, max_length=60, description="only findings of this kind (tekort, "
+                  "crediteur-hoort-bij-klant, leefgeld-onder-minimum, ...)")] = None,
+              household_id: Annotated[int | None, QueryParameter(
+                  ge=1, le=MAX_ID, description="only this household's")] = None,
+              limit: Annotated[int, LIMIT] = 50, offset: Annotated[int, OFFSET] = 0) -> Page[Note]:
+        found = services.payment_runs.notes(run_id, kind=kind, household_id=household_id)
+        return Page(items=[Note.of_json(n) for n in found[offset:offset + limit]], total=len(found), limit=limit,
+                    offset=offset)
 
     @get("/{run_id:int}/instructions", guards=[READERS], sync_to_thread=True,
          summary="A run's payment instructions")
