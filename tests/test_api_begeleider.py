@@ -151,7 +151,8 @@ def test_the_view_shows_the_households_open_warnings(api, services, s1):
     mine, _ = s1
     services.warnings.scan(date(2025, 5, 21))
     view = api.get(f"/v1/begeleider/households/{mine}/leefgeld?as_of=2025-05-21", role=Role.BEGELEIDER).json()
-    assert {w["type"] for w in view["open_warnings"]} == {"evaluatie", "inkomen-te-laat"}
+    # Roermond's gift for March's huur was never transferred in this book: that is open too.
+    assert {w["type"] for w in view["open_warnings"]} == {"evaluatie", "inkomen-te-laat", "inleg-niet-ontvangen"}
     assert any(s.startswith("Te laat: zorgtoeslag van € 393,00, verwacht op 20-05-2025") for s in view["sentences"])
 
 
