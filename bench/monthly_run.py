@@ -71,6 +71,7 @@ import pkgutil
 import platform
 import shutil
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -1295,6 +1296,15 @@ def run_backend(
             backend, "copy the file for the floor", seconds, f"{floor_copy.stat().st_size / 1e6:,.0f} MB"
         )
 
+    again: list[tuple[Path, Path | None]] = []
+    if database.is_sqlite and args.repeat > 1:
+        assert workdir is not None
+        for i in range(2, args.repeat + 1):
+            pair = (workdir / f"again-{i}.sqlite3", None if floor_copy is None else workdir / f"floor-{i}.sqlite3")
+            seconds = sum(copy_sqlite(database, path) for path in pair if path is not None)
+            bench.phase(backend, f"copy the files for repeat {i}", seconds)
+            again.append(pair)
+
     report, result, before = start_run(
         bench, backend, database, prepared, args.run_date, f"TIMED RUN {args.run_date}"
     )
@@ -1302,13 +1312,62 @@ def run_backend(
     bench.phase(backend, "checks after the run", seconds)
     bench.check(f"{backend} run {args.run_date}", problems)
 
+    work = None
     if floor_copy is not None:
         database.dispose()
         try:
-            floor_sqlite(bench, backend, database, args, floor_copy, report, result, before)
+            work = floor_sqlite(bench, backend, database, args, floor_copy, report, result, before)
         except RuntimeError as exc:  # the floor could not mirror the run: a failed check, not a crash
             bench.check(f"{backend} floor", [str(exc)])
     database.dispose()
+    if again:
+        repeat_sqlite(bench, backend, args, prepared, result, again, work)
+
+
+def repeat_sqlite(bench: Bench, backend: str, args: argparse.Namespace, prepared: Prepared, first: Result,
+                  again: Sequence[tuple[Path, Path | None]], work: FloorWork | None) -> None:
+    """`--repeat`: the timed run again on copies of the book as it was before it, each with its floor
+    written again from the same rows, so the ratio is a median of runs rather than one run on a noisy
+    machine. A repeat must write as many entries and instructions as the first run."""
+    ratios = [first.ratio] if first.ratio is not None else []
+    seconds_all = [first.seconds]
+    for i, (run_path, floor_path) in enumerate(again, start=2):
+        database = Database(settings_for(f"sqlite:///{run_path}"))
+        try:
+            services = make_services(database)
+            run_service = PaymentRunService(
+                transactions(database), services.planning, system_clock, four_eyes=database.settings.four_eyes,
+                chunk_size=args.chunk,
+                planners=chunk_planners(database, services.profile_catalog, services.planning,
+                                        getattr(args, "planning_workers", None)))
+            repeated = Prepared(services, run_service, prepared.households, prepared.arrivals)
+            _, result, _ = start_run(bench, backend, database, repeated, args.run_date, f"TIMED RUN again ({i})")
+        finally:
+            database.dispose()
+        seconds_all.append(result.seconds)
+        if (result.entries, result.instructions, result.failed) != (first.entries, first.instructions, first.failed):
+            bench.problems.append(f"{backend} repeat {i}: {result.entries:,} entries, {result.instructions:,} "
+                                  f"instructions, {result.failed} failed; the first run: {first.entries:,}, "
+                                  f"{first.instructions:,}, {first.failed}")
+        if floor_path is not None and work is not None:
+            cpu = time.process_time()
+            floor_seconds = write_floor(floor_path, work, database.settings)
+            floor = bench.add(Result(backend, f"floor again ({i})", args.run_date.isoformat(), result.households,
+                                     result.entries, result.instructions, floor_seconds,
+                                     cpu_seconds=time.process_time() - cpu))
+            result.ratio = result.seconds / floor.seconds
+            ratios.append(result.ratio)
+        for path in (run_path, floor_path):
+            if path is not None:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+    note = (f"{backend}: {len(seconds_all)} timed runs: {', '.join(f'{s:.1f}' for s in seconds_all)} s, "
+            f"median {statistics.median(seconds_all):.1f} s")
+    if ratios:
+        note += (f"; against their floors {', '.join(f'{r:.2f}' for r in ratios)}x, "
+                 f"median {statistics.median(ratios):.2f}x (goal: at most {ISSUE_GOAL_RATIO:g}x)")
+    print(f"  -> {note}", flush=True)
+    bench.notes.append(note)
 
 
 def floor_sqlite(
@@ -1320,8 +1379,9 @@ def floor_sqlite(
     report: RunReport,
     result: Result,
     before: dict[str, int],
-) -> None:
-    """Prepare the floor's rows from the run's database, write them timed into the copy, compare."""
+) -> FloorWork:
+    """Prepare the floor's rows from the run's database, write them timed into the copy, compare; the rows
+    are returned for `--repeat`'s floors."""
     work, seconds = timed(lambda: prepare_floor(sqlite_path(database), floor_copy, report, args.chunk))
     bench.phase(
         backend,
@@ -1349,6 +1409,7 @@ def floor_sqlite(
     problems, seconds = timed(lambda: same_rows(sqlite_path(database), floor_copy, before))
     bench.phase(backend, "floor: compare with the run's rows", seconds)
     bench.check(f"{backend} floor equals the run", problems)
+    return work
 
 
 def run_sqlite(bench: Bench, args: argparse.Namespace, workdir: Path) -> None:
@@ -1485,6 +1546,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="processes planning the run's next chunks while it writes (SQLite; default: the setting "
         "planning_workers, 2); 0: the run plans in its own process",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="SQLite: time the run this many times, each on a copy of the book as it was before it and with its "
+        "own floor, and print the medians (default 1)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the SQLite files instead of removing them")
     parser.add_argument("--skip-floor", action="store_true", help="leave out the raw sqlite3 floor")
     parser.add_argument(
@@ -1508,6 +1576,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--households must be at least 1")
     if args.chunk < 1:
         parser.error("--chunk must be at least 1")
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.run_date < START:
         parser.error(f"--run-date must be on or after {START}, when the trajectories start")
 

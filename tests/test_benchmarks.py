@@ -32,3 +32,12 @@ def test_the_benchmark_runs_small_and_its_checks_pass(script, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "checks passed" in result.stdout, result.stdout[-3000:]
     assert "FAIL" not in result.stdout
+
+
+def test_the_monthly_runs_repeats_time_the_same_run_again_and_print_the_medians(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "monthly_run.py"), "--households", "30", "--repeat", "2", "--no-postgres",
+         "--workdir", str(tmp_path), "--planning-workers", "0"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "TIMED RUN again (2)" in result.stdout and "floor again (2)" in result.stdout
+    assert "sqlite: 2 timed runs: " in result.stdout and "median" in result.stdout
