@@ -182,6 +182,15 @@ def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
+def _household_postings_on(code: str, *columns: Any) -> Any:
+    """`columns` of the posted postings on the account `code`, joined to their entries, in entry order."""
+    return (select(*columns)
+            .join(postings, postings.c.entry_id == journal_entries.c.id)
+            .join(accounts, accounts.c.id == postings.c.account_id)
+            .where(accounts.c.code == code, journal_entries.c.status == "posted")
+            .order_by(journal_entries.c.id, postings.c.id))
+
+
 def _account(row) -> Account:  # type: ignore[no-untyped-def]
     return Account(
         id=row.id,
@@ -383,32 +392,24 @@ class SqlLedgerStore:
     def amounts_by_household(self, code: str, household_id: int | None = None) -> dict[int, list[Money]]:
         """The posted amounts on one organisation account per household the entry is for (its household_id),
         in entry order: what a receivable holds for each household (or for one), and what made it up."""
-        query = (select(journal_entries.c.household_id, postings.c.amount_cents)
-                 .join(postings, postings.c.entry_id == journal_entries.c.id)
-                 .join(accounts, accounts.c.id == postings.c.account_id)
-                 .where(accounts.c.code == code, journal_entries.c.status == "posted",
-                        journal_entries.c.household_id.is_not(None))
-                 .order_by(journal_entries.c.id, postings.c.id))
+        e = journal_entries.c
+        query = _household_postings_on(code, e.household_id, postings.c.amount_cents).where(e.household_id.is_not(None))
         if household_id is not None:
-            query = query.where(journal_entries.c.household_id == household_id)
+            query = query.where(e.household_id == household_id)
         found: dict[int, list[Money]] = defaultdict(list)
         for household_id, cents in self.conn.execute(query).all():
             found[household_id].append(Money(cents))
         return dict(found)
 
     def lines_by_household(self, code: str, household_ids: Collection[int]) -> dict[int, list[AccountLine]]:
-        """The postings on one organisation account for each of `household_ids` (the entry's household_id),
-        in entry order, with their entry's date, reason and what it reverses: how a receivable came about,
-        for telling which part of it has been open longest (budget_ledger/inleg_warnings.py)."""
+        """`amounts_by_household` for some households, with each entry's id, date, reason and what it reverses:
+        how a receivable came about, for telling which part of it has been open longest
+        (budget_ledger/inleg_warnings.py)."""
         found: dict[int, list[AccountLine]] = defaultdict(list)
         e = journal_entries.c
         for chunk in _chunks(sorted(set(household_ids))):
-            query = (select(e.id, e.household_id, e.booking_date, postings.c.amount_cents, e.reason,
-                            e.reverses_entry_id)
-                     .join(postings, postings.c.entry_id == e.id)
-                     .join(accounts, accounts.c.id == postings.c.account_id)
-                     .where(accounts.c.code == code, e.status == "posted", e.household_id.in_(list(chunk)))
-                     .order_by(e.id, postings.c.id))
+            query = _household_postings_on(code, e.id, e.household_id, e.booking_date, postings.c.amount_cents,
+                                           e.reason, e.reverses_entry_id).where(e.household_id.in_(list(chunk)))
             for entry_id, household_id, booked, cents, reason, reverses in self.conn.execute(query).all():
                 found[household_id].append(AccountLine(entry_id, household_id, booked, Money(cents), reason, reverses))
         return dict(found)
