@@ -278,6 +278,11 @@ class RunReport:
         }
 
 
+NOTES_SHOWN = 100
+"""Shortfalls and warnings a run's report shows of each in the API and the CLI; `PaymentRunService.notes` gives
+them all (a region's run of 100,000 households has hundreds of thousands, tens of megabytes)."""
+
+
 def reported_findings(findings: Sequence[Finding], kind: RunKind) -> list[Finding]:
     """The plan's findings a run of `kind` reports: warnings and critical ones of the rules it books.
 

@@ -368,9 +368,9 @@ def test_a_run_caught_up_after_months_down_names_the_creditor_once_with_its_late
 
 def test_the_cli_prints_the_first_notes_with_how_many_there_are_and_run_notes_prints_them_all(
         services, database, monkeypatch):
-    from budget_ledger.adapters.cli import main as cli_main
+    from budget_ledger import payment_runs
 
-    monkeypatch.setattr(cli_main, "NOTES_SHOWN", 2)
+    monkeypatch.setattr(payment_runs, "NOTES_SHOWN", 2)
     h = s3_couple(services)
     url = database.settings.database_url
 

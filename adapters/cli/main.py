@@ -332,6 +332,8 @@ def payment_run(app: App, run_date: date, gemeente: str | None, households: tupl
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
+    from budget_ledger.payment_runs import NOTES_SHOWN  # here: the CLI's start-up imports no service module
+
     title = "Proefrun (niets vastgelegd)" if dry_run else f"Betaalrun {report.run_id}"
     click.echo(f"{title} op {run_date}: {len(report.processed)} huishouden(s), "
                f"{report.instructions_created} betaalopdracht(en), totaal {report.total}")
@@ -351,11 +353,6 @@ def payment_run(app: App, run_date: date, gemeente: str | None, households: tupl
         click.echo(f"Goedkeuren door een tweede persoon: budget-ledger approve {report.run_id} --as USER")
     if report.failed:
         sys.exit(1)
-
-
-NOTES_SHOWN = 100
-"""Shortfalls and warnings `run` prints of each; `run-notes` prints them all (a region's run has hundreds of
-thousands)."""
 
 
 @cli.command("run-notes")

@@ -35,6 +35,7 @@ from budget_ledger.addresses import PostalAddress
 from budget_ledger.errors import ConflictError, NotFoundError
 from budget_ledger.ledger.money import Money
 from budget_ledger.payment_runs import (
+    NOTES_SHOWN,
     InstructionStatus,
     NewInstruction,
     PaymentInstruction,
@@ -186,11 +187,6 @@ class Note:
         amount, on = data.get("amount"), data.get("on")
         return cls(data["household_id"], data["message"], data.get("kind"), data.get("severity"),
                    date.fromisoformat(on) if on else None, str(Money.parse(amount)) if amount is not None else None)
-
-
-NOTES_SHOWN = 100
-"""Shortfalls and warnings a run's report shows of each; all of them are at /payment-runs/{id}/notes, paged.
-A region's run of 100,000 households has hundreds of thousands (tens of megabytes), too many for one answer."""
 
 
 @dataclass(frozen=True)
